@@ -1,0 +1,56 @@
+"""The `backcoach` command line: the app itself, plus commands to inspect and script it.
+
+Each subcommand lives in its own module under `backcoach.commands` and registers itself,
+so a feature brings its command without touching this file's logic.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from collections.abc import Sequence
+
+from backcoach import __version__
+
+# Modules under backcoach.commands that each define `register(subparsers)`.
+COMMAND_MODULES = (
+    "catalog_commands",
+)
+
+EXIT_USAGE = 2
+
+
+class UsageError(Exception):
+    """A user mistake on the command line: printed in one line, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full parser, with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="backcoach",
+        description="A coach for lower-back routines for runners. "
+                    "Run without a command to open the app.")
+    parser.add_argument("--version", action="version", version=f"backcoach {__version__}")
+    parser.add_argument("--home", metavar="DIR",
+                        help="keep settings, history and logs in DIR "
+                             "(default: $BACKCOACH_HOME or the system's user folders)")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        module = importlib.import_module(f"backcoach.commands.{name}")
+        module.register(subparsers)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse arguments and run the command; returns the process exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return int(args.func(args) or 0)
+    except UsageError as exc:
+        print(f"backcoach: {exc}", file=sys.stderr)
+        return EXIT_USAGE
