@@ -21,7 +21,7 @@ runtime_pkgs=(python3 python3-venv
   libxcb-xinerama0 libxcb-xfixes0 libxrender1 fonts-dejavu-core
   libespeak-ng1 alsa-utils libpulse0)
 # What the tests add: a virtual X server, window tools, and the packaging validators.
-test_pkgs=(xvfb xauth xdotool x11-utils desktop-file-utils appstream)
+test_pkgs=(xvfb xauth xdotool x11-utils imagemagick desktop-file-utils appstream)
 
 pkgs=("${runtime_pkgs[@]}")
 [ "$mode" = test ] && pkgs+=("${test_pkgs[@]}")
@@ -83,7 +83,7 @@ fi
 
 export QT_QPA_PLATFORM=offscreen
 echo "==> ruff"
-"$venv/bin/ruff" check src tests benchmarks packaging
+"$venv/bin/ruff" check .
 echo "==> import-linter (the domain core stays free of Qt)"
 "$venv/bin/lint-imports"
 echo "==> pytest"
