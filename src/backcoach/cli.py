@@ -16,6 +16,8 @@ from backcoach import __version__
 # Modules under backcoach.commands that each define `register(subparsers)`.
 COMMAND_MODULES = (
     "catalog_commands",
+    "app_commands",
+    "art_commands",
 )
 
 EXIT_USAGE = 2
@@ -47,8 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:
-        parser.print_help()
-        return 0
+        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "open"])
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:

@@ -82,9 +82,9 @@ class Engine:
         return self.timeline.segments[self._index]
 
     @property
-    def segments_done(self) -> int:
-        """How many segments were played to their end (skipped ones do not count)."""
-        return len(self._done_segments)
+    def done_segments(self) -> frozenset[int]:
+        """Indices of the segments played to their end (skipped ones do not count)."""
+        return frozenset(self._done_segments)
 
     def position(self) -> float:
         """Seconds into the timeline, from the clock; frozen while not running."""

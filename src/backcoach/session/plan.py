@@ -97,6 +97,7 @@ class Segment:
     label: str  # the current step in one short line
     breathing: bool  # whether the breathing pacer runs during this segment
     cues: tuple[Cue, ...] = ()
+    opens_exercise: bool = False  # the get-ready or rest gap that introduces an exercise
 
     @property
     def end(self) -> float:
@@ -211,7 +212,7 @@ def build_plan(routine: Routine, exercises: dict[str, Exercise], level: Level,
             exercise_id=chosen[draft.exercise_index].id, exercise_index=draft.exercise_index,
             side=draft.side, set=draft.set, rep=draft.rep, sets=draft.sets, reps=draft.reps,
             position=draft.position, from_position=draft.from_position, label=draft.label,
-            breathing=draft.breathing, cues=cues))
+            breathing=draft.breathing, cues=cues, opens_exercise=draft.opens_exercise))
         start += draft.duration
     return Timeline(routine_id=routine.id, routine_name=routine.name, level=level,
                     segments=tuple(segments), exercises=chosen)

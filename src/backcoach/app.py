@@ -1,0 +1,128 @@
+"""The composition root: builds the parts (catalogue, settings, history, voice, window)
+and wires them together. Nothing else creates long-lived objects."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+NO_DISPLAY_MESSAGE = (
+    "backcoach: no display found (neither DISPLAY nor WAYLAND_DISPLAY is set).\n"
+    "Start BackCoach from a desktop session. To run it without a screen (for scripts and\n"
+    "tests; nothing is shown), set QT_QPA_PLATFORM=offscreen. `backcoach doctor` checks\n"
+    "the whole set-up.")
+
+
+def display_problem(environ: dict[str, str] | os._Environ = os.environ) -> str | None:
+    """Why Qt would abort for want of a display, or None when it can start."""
+    if not sys.platform.startswith("linux") or environ.get("QT_QPA_PLATFORM"):
+        return None
+    if environ.get("DISPLAY") or environ.get("WAYLAND_DISPLAY"):
+        return None
+    return NO_DISPLAY_MESSAGE
+
+
+def run(args: argparse.Namespace) -> int:
+    """Open the window (and a routine if asked); returns the exit status."""
+    problem = display_problem()
+    if problem:
+        print(problem, file=sys.stderr)
+        return 2
+
+    from PySide6.QtCore import QTimer
+    from PySide6.QtWidgets import QApplication
+
+    from backcoach.commands.catalog_commands import resolve_routine_and_level
+    from backcoach.store.paths import resolve_paths
+
+    paths = resolve_paths(args.home)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName("BackCoach")
+    app.setApplicationDisplayName("BackCoach")
+    app.setDesktopFileName("io.github.backcoach.BackCoach")
+    parts = build_app(paths.config_dir.parent if args.home else None, trace=args.trace)
+    window = parts.window
+    if args.routine:
+        routine_id, level = resolve_routine_and_level(window.catalog, args.routine, args.level)
+    window.restore_window_state()
+    window.show()
+
+    def first_moments() -> None:
+        # The safety notice comes first; a routine asked for on the command line starts
+        # only once it has been read, so no hold runs behind a dialog.
+        window.show_first_run_notice()
+        if args.routine:
+            window.start_routine(routine_id, level)
+
+    QTimer.singleShot(0, first_moments)
+    status = app.exec()
+    parts.close()
+    return status
+
+
+class AppParts:
+    """Everything the running app is made of, so tests can build and inspect it."""
+
+    def __init__(self, window, history, recorder, trace) -> None:
+        self.window = window
+        self.history = history
+        self.recorder = recorder
+        self.trace = trace
+
+    def close(self) -> None:
+        """Release files and the database."""
+        if self.trace is not None:
+            self.trace.close()
+        if self.history is not None:
+            self.history.close()
+
+
+def build_app(home: Path | None = None, *, clock=None, trace: str | None = None) -> AppParts:
+    """Build the window and its collaborators (a QApplication must exist)."""
+    import time
+
+    from backcoach.catalog.loader import load_builtin_catalog
+    from backcoach.recorder import HistoryRecorder
+    from backcoach.store.history import History
+    from backcoach.store.logs import setup_logging
+    from backcoach.store.paths import resolve_paths
+    from backcoach.store.settings_store import SettingsStore
+    from backcoach.trace import TraceWriter
+    from backcoach.ui.main_window import MainWindow
+
+    paths = resolve_paths(home)
+    problems: list[str] = []
+    try:
+        paths.ensure()
+        log_file = setup_logging(paths.log_dir)
+        log.info("BackCoach starting; log file %s", log_file)
+    except OSError as exc:
+        problems.append(f"{exc} BackCoach carries on, but cannot keep logs or history.")
+    settings = SettingsStore(paths.settings_file)
+    catalog = load_builtin_catalog((paths.data_dir,))
+    for bad in catalog.problems:
+        problems.append(f"Skipped a routine file with a problem: {bad}")
+    window = MainWindow(catalog, settings, clock or time.monotonic)
+    history = None
+    try:
+        history = History(paths.history_db)
+        if history.problem:
+            problems.append(history.problem)
+    except OSError as exc:
+        problems.append(f"Your history cannot be opened, so this session will not be "
+                        f"saved. {exc}")
+    recorder = HistoryRecorder(history, window) if history is not None else None
+    trace_writer = None
+    if trace:
+        trace_writer = TraceWriter(Path(trace))
+        window.session_started.connect(
+            lambda driver: driver.event.connect(trace_writer.engine_event))
+    for problem in problems:
+        log.warning("%s", problem)
+        window.banner.show_message(problem)
+    return AppParts(window, history, recorder, trace_writer)

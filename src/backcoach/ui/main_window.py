@@ -1,0 +1,417 @@
+"""The main window: home, session and done pages, the menus, and every shortcut.
+
+Each control is a QAction with its shortcut shown in a menu and reused by the on-screen
+buttons, so the keyboard, the menus and the buttons can never drift apart. Session
+actions are enabled only during a session, which also frees the arrow keys and Space for
+the home screen.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtWidgets import (
+    QApplication,
+    QDialog,
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QMainWindow,
+    QMessageBox,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from backcoach import __version__
+from backcoach.catalog.loader import Catalog
+from backcoach.catalog.model import Level
+from backcoach.session.engine import Clock
+from backcoach.session.events import Finished, State
+from backcoach.session.plan import PlanOptions, Timeline, build_plan
+from backcoach.store.settings import WindowState
+from backcoach.store.settings_store import SettingsStore
+from backcoach.ui.driver import EngineDriver
+from backcoach.ui.home import HomeView
+from backcoach.ui.session_view import SessionView
+from backcoach.ui.summary import SessionSummary, SummaryView, summarise
+from backcoach.ui.theme import palette_for, resolve_theme, style_sheet
+
+APP_TITLE = "BackCoach"
+SAFETY_NOTICE = (
+    "BackCoach guides general exercises for a runner's lower back. It is not medical "
+    "advice and does not replace a physiotherapist or doctor.\n\n"
+    "Move slowly and within comfort. Stop at once if anything hurts, feels sharp, or "
+    "causes numbness or tingling, and seek advice if back pain persists.")
+
+
+class Banner(QFrame):
+    """A dismissible strip at the top of the window for problems the user should know."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("banner")
+        self.label = QLabel(objectName="bannerText")
+        self.label.setWordWrap(True)
+        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        close = QPushButton("Dismiss", objectName="bannerDismiss")
+        close.clicked.connect(self.hide)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(14, 8, 8, 8)
+        layout.addWidget(self.label, 1)
+        layout.addWidget(close)
+        self.messages: list[str] = []
+        self.hide()
+
+    def show_message(self, text: str) -> None:
+        """Show `text` (several messages stack, newest last, without repeats)."""
+        if text not in self.messages:
+            self.messages.append(text)
+        self.label.setText("\n".join(self.messages[-3:]))
+        self.setAccessibleName("Notice: " + text)
+        self.show()
+
+    def hideEvent(self, event) -> None:
+        """Dismissed messages are forgotten."""
+        self.messages.clear()
+        super().hideEvent(event)
+
+
+class SafetyNotice(QDialog):
+    """The first-run notice, large enough to read, with one clear way on."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("safetyNotice")
+        self.setWindowTitle("Before you start")
+        self.setModal(True)
+        title = QLabel("Before you start")
+        title.setProperty("role", "title")
+        body = QLabel(SAFETY_NOTICE)
+        body.setWordWrap(True)
+        body.setStyleSheet("font-size: 14pt;")
+        body.setMinimumWidth(520)
+        ok = QPushButton("I understand", objectName="safetyOk")
+        ok.setProperty("primary", True)
+        ok.setMinimumSize(220, 52)
+        ok.setDefault(True)
+        ok.clicked.connect(self.accept)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(ok)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(32, 28, 32, 24)
+        layout.setSpacing(16)
+        layout.addWidget(title)
+        layout.addWidget(body)
+        layout.addLayout(row)
+
+
+class MainWindow(QMainWindow):
+    """Home, session and done pages with the menus and shortcuts that drive them."""
+
+    session_started = Signal(object)  # EngineDriver
+    session_finished = Signal(object, object)  # SessionSummary, Finished
+    mute_toggled = Signal(bool)
+
+    def __init__(self, catalog: Catalog, settings: SettingsStore,
+                 clock: Clock = time.monotonic) -> None:
+        super().__init__()
+        self.catalog = catalog
+        self.settings_store = settings
+        self.clock = clock
+        self.driver: EngineDriver | None = None
+        self.last_summary: SessionSummary | None = None
+        self.last_done_segments: frozenset[int] = frozenset()
+        self.leave_dialog: QMessageBox | None = None
+        # Asked before quitting, leaving full screen, opening settings and the like; the
+        # gym PC's kiosk mode replaces it with a staff-PIN check.
+        self.gatekeeper: Callable[[str], bool] = lambda action: True
+        self.setWindowTitle(APP_TITLE)
+        self.setMinimumSize(760, 560)
+
+        self.actions_by_name = self._make_actions()
+        level = Level(settings.settings.default_level)
+        self.home = HomeView(catalog, level)
+        self.home.set_plan_options(self.plan_options())
+        self.session_view = SessionView(self.actions_by_name)
+        self.summary_view = SummaryView()
+        self.stack = QStackedWidget()
+        for page in (self.home, self.session_view, self.summary_view):
+            self.stack.addWidget(page)
+        self.banner = Banner()
+        central = QWidget(objectName="page")
+        layout = QVBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        layout.addWidget(self.banner)
+        layout.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
+        self._make_menus()
+
+        self.home.start_requested.connect(self.start_routine)
+        self.home.level_changed.connect(
+            lambda lv: self._report(self.settings_store.update(default_level=lv.value)))
+        self.summary_view.home_requested.connect(self.go_home)
+        if settings.settings.last_routine:
+            self.home.select_id(settings.settings.last_routine)
+        self.apply_theme()
+        self.go_home()
+        if settings.load_problem:
+            self.banner.show_message(settings.load_problem)
+
+    # -- actions and menus -----------------------------------------------------------
+    def _action(self, name: str, text: str, keys: list[str], slot: Callable[[], None],
+                checkable: bool = False) -> QAction:
+        action = QAction(text, self)
+        action.setObjectName(f"action-{name}")
+        action.setShortcuts([QKeySequence(k) for k in keys])
+        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
+        action.setCheckable(checkable)
+        action.triggered.connect(slot)
+        self.addAction(action)  # shortcuts work even when the menu bar is hidden (fullscreen)
+        return action
+
+    def _make_actions(self) -> dict[str, QAction]:
+        a = {
+            "pause": self._action("pause", "Pause", ["Space"], self.toggle_pause),
+            "next": self._action("next", "Next step", ["Right"], lambda: self._drive("next")),
+            "previous": self._action("previous", "Previous step", ["Left"],
+                                     lambda: self._drive("previous")),
+            "restart": self._action("restart", "Restart step", ["R"],
+                                    lambda: self._drive("restart_step")),
+            "leave": self._action("leave", "Leave session", ["Esc"], self.confirm_leave),
+            "mute": self._action("mute", "Mute voice", ["M"], self._on_mute, checkable=True),
+            "fullscreen": self._action("fullscreen", "Full screen", ["F11", "F"],
+                                       self.toggle_fullscreen, checkable=True),
+            "high_contrast": self._action("high_contrast", "High contrast", ["Ctrl+Shift+H"],
+                                          self._on_high_contrast, checkable=True),
+            "safety": self._action("safety", "Safety notice", [], self.show_safety_notice),
+            "about": self._action("about", "About BackCoach", [], self.show_about),
+            "quit": self._action("quit", "Quit", ["Ctrl+Q"], self.close),
+        }
+        for name, label in (("pause", "Pause or resume"), ("next", "Next step"),
+                            ("previous", "Previous step"), ("restart", "Restart this step"),
+                            ("leave", "Leave the session"), ("mute", "Mute the voice")):
+            a[name].setToolTip(f"{label} ({a[name].shortcut().toString()})")
+        a["high_contrast"].setChecked(self.settings_store.settings.theme == "high-contrast")
+        return a
+
+    def _make_menus(self) -> None:
+        a = self.actions_by_name
+        bar = self.menuBar()
+        file_menu = bar.addMenu("&File")
+        file_menu.addAction(a["quit"])
+        session = bar.addMenu("&Session")
+        for name in ("pause", "next", "previous", "restart"):
+            session.addAction(a[name])
+        session.addSeparator()
+        session.addAction(a["leave"])
+        view = bar.addMenu("&View")
+        view.addAction(a["fullscreen"])
+        view.addAction(a["high_contrast"])
+        voice = bar.addMenu("V&oice")
+        voice.addAction(a["mute"])
+        help_menu = bar.addMenu("&Help")
+        help_menu.addAction(a["safety"])
+        help_menu.addAction(a["about"])
+        self._set_session_actions(False)
+
+    def _set_session_actions(self, enabled: bool) -> None:
+        for name in ("pause", "next", "previous", "restart", "leave"):
+            self.actions_by_name[name].setEnabled(enabled)
+
+    def _report(self, problem: str | None) -> None:
+        if problem:
+            self.banner.show_message(problem)
+
+    # -- pages -----------------------------------------------------------------------
+    def plan_options(self) -> PlanOptions:
+        """Get-ready and switch lengths from the settings."""
+        s = self.settings_store.settings
+        return PlanOptions(get_ready=float(s.get_ready_seconds),
+                           switch_gap=float(s.switch_gap_seconds))
+
+    def go_home(self) -> None:
+        """Show the home screen, ready for the keyboard."""
+        self.stack.setCurrentWidget(self.home)
+        self.setWindowTitle(APP_TITLE)
+        self._set_session_actions(False)
+        self.home.setFocus()
+
+    def start_routine(self, routine_id: str, level: Level) -> None:
+        """Plan the routine and start following it."""
+        if self.driver is not None:
+            self._end_driver()
+        routine = self.catalog.routines[routine_id]
+        timeline = build_plan(routine, self.catalog.exercises, level, self.plan_options())
+        self._report(self.settings_store.update(last_routine=routine_id))
+        self.start_timeline(timeline)
+
+    def start_timeline(self, timeline: Timeline) -> None:
+        """Follow an already planned timeline."""
+        driver = EngineDriver(timeline, self.clock, parent=self)
+        self.driver = driver
+        driver.finished.connect(self._on_finished)
+        driver.state_changed.connect(self._on_state_changed)
+        self.session_view.bind(driver)
+        self.stack.setCurrentWidget(self.session_view)
+        self.setWindowTitle(f"{APP_TITLE} — {timeline.routine_name}")
+        self._set_session_actions(True)
+        self.session_started.emit(driver)
+        driver.start()
+        self.session_view.setFocus()
+
+    def _drive(self, method: str) -> None:
+        if self.driver is not None:
+            getattr(self.driver, method)()
+
+    def toggle_pause(self) -> None:
+        """Space: pause or resume."""
+        self._drive("toggle_pause")
+
+    def _on_state_changed(self, event) -> None:
+        paused = event.new is State.PAUSED
+        self.actions_by_name["pause"].setText("Resume" if paused else "Pause")
+
+    def _on_finished(self, event: Finished) -> None:
+        driver = self.driver
+        if driver is None:
+            return
+        engine = driver.engine
+        done = set(engine.done_segments)
+        active = sum(engine.timeline.segments[i].duration for i in done)
+        summary = summarise(engine.timeline, done, event.completed, active)
+        self.last_summary = summary
+        self.last_done_segments = frozenset(done)
+        self._end_driver()
+        self.summary_view.show_summary(summary)
+        self.stack.setCurrentWidget(self.summary_view)
+        self.setWindowTitle(APP_TITLE)
+        self._set_session_actions(False)
+        self.summary_view.setFocus()
+        self.session_finished.emit(summary, event)
+
+    def _end_driver(self) -> None:
+        if self.driver is None:
+            return
+        self.session_view.unbind()
+        if self.driver.engine.state is not State.FINISHED:
+            self.driver.finished.disconnect(self._on_finished)
+            self.driver.stop()
+        self.driver.deleteLater()
+        self.driver = None
+
+    def confirm_leave(self) -> None:
+        """Esc: ask before leaving; the session waits, paused, while the question is open."""
+        if self.driver is None:
+            return
+        was_running = self.driver.engine.state is State.RUNNING
+        self.driver.pause("confirm-leave")
+        box = QMessageBox(QMessageBox.Icon.Question, "Leave this session?",
+                          "Leave this session? What you have done so far is kept.",
+                          QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No, self)
+        box.setObjectName("leaveDialog")
+        box.button(QMessageBox.StandardButton.Yes).setText("Leave")
+        box.button(QMessageBox.StandardButton.No).setText("Keep going")
+        box.setDefaultButton(QMessageBox.StandardButton.No)
+        self.leave_dialog = box
+        box.exec()
+        clicked = box.clickedButton()
+        leave = clicked is not None and \
+            box.standardButton(clicked) == QMessageBox.StandardButton.Yes
+        self.leave_dialog = None
+        if self.driver is None:
+            return
+        if leave:
+            self.driver.stop()
+        elif was_running:
+            self.driver.resume()
+
+    # -- view ------------------------------------------------------------------------
+    def toggle_fullscreen(self) -> None:
+        """F11 or F: full screen on and off (remembered)."""
+        if self.isFullScreen():
+            if not self.gatekeeper("leave-fullscreen"):
+                self.actions_by_name["fullscreen"].setChecked(True)
+                return
+            self.showNormal()
+        else:
+            self.showFullScreen()
+        self.actions_by_name["fullscreen"].setChecked(self.isFullScreen())
+
+    def _on_mute(self) -> None:
+        self.mute_toggled.emit(self.actions_by_name["mute"].isChecked())
+
+    def _on_high_contrast(self) -> None:
+        on = self.actions_by_name["high_contrast"].isChecked()
+        self._report(self.settings_store.update(theme="high-contrast" if on else "system"))
+        self.apply_theme()
+
+    def apply_theme(self) -> None:
+        """Apply the theme from the settings (system follows the desktop)."""
+        theme = resolve_theme(self.settings_store.settings.theme)
+        self.theme = theme
+        app = QApplication.instance()
+        if app is not None:
+            app.setPalette(palette_for(theme))
+        self.setStyleSheet(style_sheet(theme))
+        self.session_view.set_theme(theme)
+
+    def changeEvent(self, event) -> None:
+        """Follow the desktop when it switches between light and dark."""
+        if event.type() == event.Type.PaletteChange and \
+                self.settings_store.settings.theme == "system":
+            current = resolve_theme("system")
+            if current.name != getattr(self, "theme", current).name:
+                QTimer.singleShot(0, self.apply_theme)
+        super().changeEvent(event)
+
+    # -- dialogs ---------------------------------------------------------------------
+    def show_safety_notice(self) -> None:
+        """The short notice: not medical advice, stop if it hurts."""
+        SafetyNotice(self).exec()
+
+    def show_first_run_notice(self) -> None:
+        """Show the safety notice once, the first time the app opens."""
+        if not self.settings_store.settings.first_run_notice_seen:
+            self.show_safety_notice()
+            self._report(self.settings_store.update(first_run_notice_seen=True))
+
+    def show_about(self) -> None:
+        """Version and a word on what the app is."""
+        QMessageBox.about(self, "About BackCoach",
+                          f"BackCoach {__version__}\n\nA coach for lower-back strength and "
+                          "mobility routines for runners.\n\n" + SAFETY_NOTICE)
+
+    # -- window state ----------------------------------------------------------------
+    def restore_window_state(self) -> None:
+        """Size, position and full screen as they were last time."""
+        state = self.settings_store.settings.window
+        if state.geometry:
+            self.restoreGeometry(QByteArray.fromBase64(state.geometry.encode("ascii")))
+        else:
+            # First run: most of the screen, since the user reads it from the floor.
+            screen = self.screen().availableGeometry()
+            self.resize(max(self.minimumWidth(), int(screen.width() * 0.9)),
+                        max(self.minimumHeight(), int(screen.height() * 0.9)))
+            self.move(screen.center() - self.rect().center())
+        if state.fullscreen:
+            self.showFullScreen()
+            self.actions_by_name["fullscreen"].setChecked(True)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Remember the window, end a running session, then close."""
+        if not self.gatekeeper("quit"):
+            event.ignore()
+            return
+        if self.driver is not None:
+            self.driver.stop()
+        geometry = bytes(self.saveGeometry().toBase64().data()).decode("ascii")
+        self._report(self.settings_store.update(
+            window=WindowState(geometry=geometry, fullscreen=self.isFullScreen())))
+        event.accept()

@@ -1,0 +1,280 @@
+"""Painted widgets of the session screen: the countdown with its breathing pacer, the side
+badge and the session progress bar.
+
+They are painted rather than built from labels so that a screen reader is not told about
+every tick: their accessible names are fixed, and the window announces each new segment
+once instead.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen
+from PySide6.QtWidgets import QSizePolicy, QWidget
+
+from backcoach.catalog.model import Breathing
+from backcoach.ui.theme import LIGHT, Theme
+
+PACER_FPS = 15  # smooth enough for a slowly growing circle, cheap on the CPU
+
+
+def format_clock(seconds: float) -> str:
+    """m:ss for a number of seconds (rounded up, as a countdown shows it)."""
+    whole = max(0, math.ceil(seconds - 1e-9))
+    return f"{whole // 60}:{whole % 60:02d}"
+
+
+def countdown_text(seconds: float) -> str:
+    """What the big countdown shows: plain seconds under a minute, else m:ss."""
+    whole = max(0, math.ceil(seconds - 1e-9))
+    return str(whole) if whole < 60 else format_clock(whole)
+
+
+def breath_phase(pattern: Breathing, elapsed: float) -> tuple[str, float]:
+    """Where in the breath we are: ('in'|'hold'|'out', circle size 0..1)."""
+    t = elapsed % pattern.cycle
+    if t < pattern.inhale:
+        return "in", t / pattern.inhale
+    t -= pattern.inhale
+    if t < pattern.hold_in:
+        return "hold", 1.0
+    t -= pattern.hold_in
+    if t < pattern.exhale:
+        return "out", 1.0 - t / pattern.exhale
+    return "hold", 0.0
+
+
+class CountdownDial(QWidget):
+    """The big countdown, with a breathing circle that grows on "in" and shrinks on "out".
+
+    Digits are sized from the widget's height so that they stay readable from across a
+    room (the window makes this widget at least a quarter of its height tall).
+    """
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Time left in this step")
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
+        self.setMinimumHeight(120)
+        self._theme = LIGHT
+        self._text = ""
+        self._color = QColor(LIGHT.text)
+        self._breathing: Breathing | None = None
+        self._breath_elapsed = 0.0
+        self._elapsed_source = None  # callable giving seconds into the hold
+        self._timer = QTimer(self)
+        self._timer.setInterval(round(1000 / PACER_FPS))
+        self._timer.timeout.connect(self._animate)
+
+    def set_theme(self, theme: Theme) -> None:
+        """Use the theme's colours."""
+        self._theme = theme
+        self.update()
+
+    def set_time(self, seconds: float, color: QColor) -> None:
+        """Show the seconds left; repaints only when the digits change."""
+        text = countdown_text(seconds)
+        if text != self._text or color != self._color:
+            self._text, self._color = text, QColor(color)
+            self.update()
+
+    @property
+    def text(self) -> str:
+        """The digits currently shown."""
+        return self._text
+
+    def set_breathing(self, pattern: Breathing | None, elapsed_source=None) -> None:
+        """Run the pacer for `pattern` (None hides it); `elapsed_source()` gives hold time."""
+        self._breathing = pattern
+        self._elapsed_source = elapsed_source
+        self._sync_timer(running=True)
+        self.update()
+
+    def set_running(self, running: bool) -> None:
+        """Freeze the pacer while paused (and stop its timer)."""
+        self._sync_timer(running)
+
+    def _sync_timer(self, running: bool) -> None:
+        active = running and self._breathing is not None and self._elapsed_source is not None
+        if active and not self._timer.isActive():
+            self._timer.start()
+        elif not active:
+            self._timer.stop()
+
+    def hideEvent(self, event) -> None:
+        """No animation for a hidden widget."""
+        self._timer.stop()
+        super().hideEvent(event)
+
+    def showEvent(self, event) -> None:
+        """Resume the pacer when shown again."""
+        super().showEvent(event)
+        self._sync_timer(running=True)
+
+    def _animate(self) -> None:
+        if self._elapsed_source is not None:
+            self._breath_elapsed = self._elapsed_source()
+        self.update()
+
+    def breath(self) -> tuple[str, float] | None:
+        """The pacer's current phase and size, or None when it is off."""
+        if self._breathing is None:
+            return None
+        return breath_phase(self._breathing, self._breath_elapsed)
+
+    def digit_height(self) -> float:
+        """Pixel height of the digits as painted (tested against the window height)."""
+        return QFontMetricsF(self._digit_font()).tightBoundingRect("0").height()
+
+    def _digit_font(self) -> QFont:
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setFeature(QFont.Tag("tnum"), 1)  # digits of equal width: no jitter
+        size = max(24, int(self.height() * 0.8))
+        font.setPixelSize(size)
+        sample = self._text if len(self._text) > 2 else "00"
+        while size > 24 and QFontMetricsF(font).horizontalAdvance(sample) > self.width() * 0.96:
+            size = int(size * 0.92)
+            font.setPixelSize(size)
+        return font
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint the pacer circle, then the digits, then the breath word."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect())
+        centre = rect.center()
+        breath = self.breath()
+        if breath is not None:
+            _, size = breath
+            radius_max = min(rect.width(), rect.height()) * 0.5
+            radius = radius_max * (0.5 + 0.5 * size)
+            fill = QColor(self._color)
+            fill.setAlpha(38)
+            ring = QColor(self._color)
+            ring.setAlpha(150)
+            painter.setPen(QPen(ring, max(2.0, radius_max * 0.02)))
+            painter.setBrush(fill)
+            painter.drawEllipse(centre, radius, radius)
+        font = self._digit_font()
+        painter.setFont(font)
+        painter.setPen(self._color)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._text)
+        if breath is not None:
+            word = {"in": "breathe in", "out": "breathe out", "hold": "hold"}[breath[0]]
+            small = QFont(self.font())
+            small.setPixelSize(max(12, int(self.height() * 0.07)))
+            painter.setFont(small)
+            painter.setPen(QColor(self._theme.muted))
+            metrics = QFontMetricsF(font)
+            baseline = centre.y() + metrics.tightBoundingRect("0").height() / 2
+            painter.drawText(QRectF(rect.left(), baseline + 8, rect.width(),
+                                    small.pixelSize() * 1.6),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, word)
+        painter.end()
+
+
+class SideBadge(QWidget):
+    """LEFT / RIGHT / BOTH in huge letters, in the side's colour."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Working side")
+        self.setMinimumHeight(60)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
+        self._text = ""
+        self._color = QColor(LIGHT.both)
+
+    @property
+    def text(self) -> str:
+        """The word shown."""
+        return self._text
+
+    def set_side(self, text: str, color: QColor) -> None:
+        """Show `text` (e.g. "LEFT") in `color`."""
+        self._text, self._color = text, QColor(color)
+        self.setAccessibleDescription(text)
+        self.update()
+
+    def sizeHint(self) -> QSize:
+        """Tall enough for big letters."""
+        return QSize(300, 110)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Paint the side word as large as fits."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        font = QFont(self.font())
+        font.setBold(True)
+        font.setLetterSpacing(QFont.SpacingType.PercentageSpacing, 108)
+        size = int(self.height() * 0.8)
+        font.setPixelSize(max(12, size))
+        while size > 12 and QFontMetricsF(font).horizontalAdvance(self._text) > self.width() * 0.95:
+            size = int(size * 0.9)
+            font.setPixelSize(size)
+        painter.setFont(font)
+        painter.setPen(self._color)
+        painter.drawText(self.rect(), Qt.AlignmentFlag.AlignCenter, self._text)
+        painter.end()
+
+
+class SessionProgress(QWidget):
+    """A bar over the whole session with a tick where each exercise begins."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setAccessibleName("Session progress")
+        self.setMinimumHeight(18)
+        self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self._fraction = 0.0
+        self._ticks: list[float] = []
+        self._theme = LIGHT
+
+    def set_theme(self, theme: Theme) -> None:
+        """Use the theme's colours."""
+        self._theme = theme
+        self.update()
+
+    def set_ticks(self, fractions: Sequence[float]) -> None:
+        """Where exercises begin, as fractions of the session."""
+        self._ticks = list(fractions)
+        self.update()
+
+    def set_fraction(self, fraction: float) -> None:
+        """How much of the session is done (0..1); repaints only on a visible change."""
+        fraction = min(1.0, max(0.0, fraction))
+        if abs(fraction - self._fraction) * max(1, self.width()) >= 0.5 or fraction in (0.0, 1.0):
+            self._fraction = fraction
+            self.update()
+
+    @property
+    def fraction(self) -> float:
+        """The fraction shown."""
+        return self._fraction
+
+    def sizeHint(self) -> QSize:
+        """A slim bar."""
+        return QSize(400, 18)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        """Track, fill, then the exercise ticks."""
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect()).adjusted(1, 3, -1, -3)
+        radius = rect.height() / 2
+        painter.setPen(Qt.PenStyle.NoPen)
+        painter.setBrush(QColor(self._theme.border))
+        painter.drawRoundedRect(rect, radius, radius)
+        if self._fraction > 0:
+            done = QRectF(rect)
+            done.setWidth(max(rect.height(), rect.width() * self._fraction))
+            painter.setBrush(QColor(self._theme.accent))
+            painter.drawRoundedRect(done, radius, radius)
+        painter.setPen(QPen(QColor(self._theme.text), 2))
+        for tick in self._ticks:
+            x = rect.left() + rect.width() * tick
+            painter.drawLine(QPointF(x, rect.top() - 2), QPointF(x, rect.bottom() + 2))
+        painter.end()

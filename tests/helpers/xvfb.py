@@ -1,0 +1,71 @@
+"""A real X server for end-to-end tests: Xvfb on a free display, plus xdotool helpers."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+TOOLS = ("Xvfb", "xdotool", "import")
+
+
+def missing_tools() -> list[str]:
+    """The programs an end-to-end run needs that are not installed."""
+    return [tool for tool in TOOLS if shutil.which(tool) is None]
+
+
+@contextmanager
+def xvfb(width: int = 1366, height: int = 768) -> Iterator[str]:
+    """Start Xvfb on a free display number and yield it (e.g. ":57")."""
+    for number in range(57, 99):
+        if not Path(f"/tmp/.X11-unix/X{number}").exists() and \
+                not Path(f"/tmp/.X{number}-lock").exists():
+            break
+    display = f":{number}"
+    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{width}x{height}x24",
+                             "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while not Path(f"/tmp/.X11-unix/X{number}").exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"Xvfb did not start on {display}")
+            time.sleep(0.05)
+        yield display
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+def wait_for_window(display: str, name: str, timeout: float = 20.0) -> str:
+    """Wait until a window whose title contains `name` is mapped; return its id."""
+    env = {**os.environ, "DISPLAY": display}
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        out = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name],
+                             capture_output=True, text=True, env=env)
+        ids = out.stdout.split()
+        if ids:
+            return ids[-1]
+        time.sleep(0.1)
+    raise TimeoutError(f"no window named {name!r} appeared on {display}")
+
+
+def send_key(display: str, window: str, key: str) -> None:
+    """Type a key into a window, as a user would."""
+    env = {**os.environ, "DISPLAY": display}
+    # Focus the window, then type through XTEST: Qt ignores events sent to a window id.
+    subprocess.run(["xdotool", "windowfocus", "--sync", window], env=env, check=False,
+                   capture_output=True, timeout=10)
+    subprocess.run(["xdotool", "key", key], env=env, check=True, timeout=10)
+
+
+def screenshot(display: str, path: Path) -> Path:
+    """Grab the whole screen into a PNG."""
+    env = {**os.environ, "DISPLAY": display}
+    subprocess.run(["import", "-window", "root", str(path)], env=env, check=True)
+    return path

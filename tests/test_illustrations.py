@@ -1,0 +1,253 @@
+"""Illustrations: every position is drawn, themed, mirrored, animated and kept in step with its pose data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QImage
+from tests.helpers.clock import FakeClock
+
+from backcoach.art.build import ICON_SIZES, stale_files
+from backcoach.art.palette import SENTINEL, THEMES, TOKENS, apply_theme
+from backcoach.art.pose import ANGLE_KEYS, ease
+from backcoach.art.scene import PoseError, load_scenes, scene_from_data
+from backcoach.catalog.loader import load_builtin_catalog
+from backcoach.resources import resources_dir
+from backcoach.ui.illustration import IllustrationView, app_icon, illustration_path, thumbnail
+
+CATALOG = load_builtin_catalog()
+POSITIONS = [(ex.id, pos.id) for ex in CATALOG.exercises.values() for pos in ex.positions]
+ILLUSTRATIONS = resources_dir() / "illustrations"
+
+
+def _rgb32(image: QImage) -> QImage:
+    return image.convertToFormat(QImage.Format.Format_RGB32)
+
+
+def _non_background_pixels(image: QImage, background: str) -> int:
+    """Pixels of an image that are not exactly the background colour."""
+    image = _rgb32(image)
+    data = bytes(image.constBits())
+    bg = QColor(background).rgba() | 0xFF000000
+    word = bg.to_bytes(4, "little")
+    words = [data[i:i + 4] for i in range(0, len(data), 4)]
+    return sum(1 for w in words if w != word)
+
+
+def _differing_pixels(a: QImage, b: QImage, tolerance: int = 40) -> int:
+    """Pixels whose colour differs by more than `tolerance` in any channel."""
+    da, db = bytes(_rgb32(a).constBits()), bytes(_rgb32(b).constBits())
+    assert len(da) == len(db)
+    return sum(1 for i in range(0, len(da), 4)
+               if max(abs(da[i + k] - db[i + k]) for k in range(3)) > tolerance)
+
+
+def test_catalogue_has_positions() -> None:
+    """The built-in catalogue has exercises with positions to illustrate."""
+    assert len(POSITIONS) >= 10
+
+
+@pytest.mark.parametrize(("exercise_id", "position_id"), POSITIONS)
+def test_every_position_renders_at_thumbnail_and_full_size(qtbot, exercise_id: str,
+                                                           position_id: str) -> None:
+    """Each position's file exists and draws a figure at 64 px and 1024 px in light and dark."""
+    exercise = CATALOG.exercises[exercise_id]
+    assert illustration_path(exercise, position_id).is_file()
+    for theme in ("light", "dark"):
+        for size in (64, 1024):
+            image = thumbnail(exercise, position_id, size, theme).toImage()
+            assert image.width() == size
+            drawn = _non_background_pixels(image, THEMES[theme]["background"])
+            assert drawn > 0.05 * image.width() * image.height(), (theme, size, drawn)
+
+
+def test_no_illustration_file_is_unused() -> None:
+    """Every SVG in resources/illustrations belongs to some exercise position."""
+    used = {resources_dir() / ex.position(pid).illustration
+            for ex in CATALOG.exercises.values() for pid in (p.id for p in ex.positions)}
+    files = set(ILLUSTRATIONS.glob("*.svg"))
+    assert files - used == set()
+    assert used - files == set()
+
+
+def test_every_exercise_has_pose_data() -> None:
+    """Every exercise has a pose file covering all of its positions (so it can be animated)."""
+    scenes = load_scenes()
+    for ex in CATALOG.exercises.values():
+        assert ex.id in scenes, ex.id
+        assert {p.id for p in ex.positions} <= set(scenes[ex.id].positions), ex.id
+
+
+def test_generated_svgs_are_up_to_date() -> None:
+    """Re-rendering the pose data gives exactly the committed SVGs (run render-illustrations)."""
+    assert stale_files(resources_dir(), CATALOG.exercises) == []
+
+
+def test_mirrored_rendering_is_the_horizontal_mirror(qtbot) -> None:
+    """mirrored=True draws the left-to-right mirror image of the still."""
+    exercise = CATALOG.exercises["knee-to-chest"]
+    plain = thumbnail(exercise, "knee-in", 240, "light").toImage()
+    mirrored = thumbnail(exercise, "knee-in", 240, "light", mirrored=True).toImage()
+    flipped = plain.flipped(Qt.Orientation.Horizontal)
+    assert _differing_pixels(mirrored, flipped) < 0.005 * plain.width() * plain.height()
+    assert _differing_pixels(mirrored, plain) > 0.02 * plain.width() * plain.height()
+
+
+@pytest.mark.parametrize("theme", list(THEMES))
+def test_theme_replaces_every_colour_token(theme: str) -> None:
+    """A themed SVG holds no sentinel colour, and holds the theme's body and accent colours."""
+    for path in ILLUSTRATIONS.glob("*.svg"):
+        raw = path.read_text(encoding="utf-8")
+        assert TOKENS["body"] in raw
+        themed = apply_theme(raw, theme)
+        assert SENTINEL.search(themed) is None, path.name
+        assert THEMES[theme]["body"] in themed
+
+
+def test_unknown_theme_is_refused(qtbot) -> None:
+    """set_theme names the known themes when given an unknown one."""
+    view = IllustrationView()
+    qtbot.addWidget(view)
+    with pytest.raises(ValueError, match="high-contrast"):
+        view.set_theme("sepia")
+
+
+def _grab(view: IllustrationView) -> QImage:
+    return view.grab().toImage()
+
+
+def test_animate_reaches_the_target_pose_and_stops_its_timer(qtbot) -> None:
+    """animate() interpolates over the given seconds, ends on the target still and stops."""
+    clock = FakeClock()
+    exercise = CATALOG.exercises["pelvic-lift"]
+    view = IllustrationView(clock=clock)
+    qtbot.addWidget(view)
+    view.resize(480, 320)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_position(exercise, "lifted")
+    target = _grab(view)
+    view.show_position(exercise, "flat")
+    start = _grab(view)
+
+    view.animate(exercise, "flat", "lifted", 3.0)
+    assert view.is_animating()
+    clock.advance(1.5)
+    qtbot.waitUntil(lambda: 0.4 < view.progress < 0.6, timeout=2000)
+    middle = _grab(view)
+    assert _differing_pixels(middle, start) > 0 and _differing_pixels(middle, target) > 0
+    clock.advance(2.0)
+    qtbot.waitUntil(lambda: not view.is_animating(), timeout=2000)
+    assert view.progress == 1.0
+    assert _differing_pixels(_grab(view), target, tolerance=0) == 0
+
+
+def test_pause_freezes_and_resume_continues_a_movement(qtbot) -> None:
+    """A paused movement keeps its place however long the pause, then carries on."""
+    clock = FakeClock()
+    view = IllustrationView(clock=clock)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.animate(CATALOG.exercises["cat-cow"], "all-fours", "cat", 4.0)
+    clock.advance(1.0)
+    qtbot.waitUntil(lambda: view.progress >= 0.25, timeout=2000)
+    view.pause_animation()
+    assert not view.is_animating()
+    frozen = view.progress
+    clock.advance(60.0)
+    qtbot.wait(120)
+    assert view.progress == frozen
+    view.resume_animation()
+    assert view.is_animating()
+    clock.advance(1.0)
+    qtbot.waitUntil(lambda: 0.45 < view.progress < 0.55, timeout=2000)
+    clock.advance(5.0)
+    qtbot.waitUntil(lambda: not view.is_animating(), timeout=2000)
+
+
+def test_next_call_or_hiding_stops_a_movement(qtbot) -> None:
+    """show_position() during a movement, or hiding the widget, stops the frame timer."""
+    clock = FakeClock()
+    exercise = CATALOG.exercises["bird-dog"]
+    view = IllustrationView(clock=clock)
+    qtbot.addWidget(view)
+    view.show()
+    qtbot.waitExposed(view)
+    view.animate(exercise, "all-fours", "reach", 3.0, mirrored=True)
+    assert view.is_animating()
+    view.show_position(exercise, "all-fours")
+    assert not view.is_animating()
+    view.animate(exercise, "all-fours", "reach", 3.0)
+    view.hide()
+    assert not view.is_animating()
+    assert view.progress == 1.0
+
+
+def test_still_view_runs_no_timer_and_names_the_position(qtbot) -> None:
+    """A still picture has no timer running and an accessible name giving the position."""
+    exercise = CATALOG.exercises["hip-rolling"]
+    view = IllustrationView(theme="dark")
+    qtbot.addWidget(view)
+    view.show_position(exercise, "rolled", mirrored=True)
+    assert not view.is_animating()
+    assert "Hip rolling" in view.accessibleName()
+    assert exercise.position("rolled").name in view.accessibleName()
+    assert "right side" in view.accessibleName()
+
+
+def test_view_keeps_the_aspect_and_centres_the_picture(qtbot) -> None:
+    """In a wide widget the 3:2 picture is centred with empty margins left and right."""
+    view = IllustrationView()
+    qtbot.addWidget(view)
+    view.resize(900, 300)
+    view.show()
+    qtbot.waitExposed(view)
+    view.show_position(CATALOG.exercises["side-plank"], "up")
+    image = _grab(view)
+    left, right = image.pixelColor(10, 150), image.pixelColor(889, 150)
+    inside = image.pixelColor(450, 10)
+    assert inside == QColor(THEMES["light"]["background"])
+    assert left != inside and right != inside
+
+
+def test_easing_and_interpolation_reach_both_ends() -> None:
+    """Pose interpolation starts at the first pose and ends exactly at the second."""
+    scene = load_scenes()["knee-to-chest"]
+    a, b = scene.positions["flat"], scene.positions["knee-in"]
+    assert a.lerp(b, ease(0.0)).angles == a.angles
+    assert a.lerp(b, ease(1.0)).angles == b.angles
+    assert a.lerp(b, 1.0).highlight == b.highlight
+    assert set(a.angles) == set(ANGLE_KEYS)
+
+
+def test_pose_file_mistakes_name_the_file_and_key() -> None:
+    """An unknown angle or body part in a pose file is reported with the file and key."""
+    with pytest.raises(PoseError, match=r"mine\.toml: p\.thigh_x: unknown angle"):
+        scene_from_data({"exercise": "x", "positions": {"p": {"thigh_x": 3}}}, "mine.toml")
+    with pytest.raises(PoseError, match="unknown body part 'tail'"):
+        scene_from_data({"exercise": "x", "highlight": ["tail"], "positions": {"p": {}}}, "m.toml")
+    with pytest.raises(PoseError, match="names no position"):
+        scene_from_data({"exercise": "x", "positions": {"p": {"base": "nowhere"}}}, "m.toml")
+
+
+def test_app_icon_offers_every_size(qtbot) -> None:
+    """app_icon() carries the rendered PNG at each hicolor size, drawn (not blank)."""
+    icon = app_icon()
+    sizes = {s.width() for s in icon.availableSizes()}
+    assert set(ICON_SIZES) <= sizes
+    image = icon.pixmap(64, 64).toImage()
+    assert image.pixelColor(32, 32).alpha() == 255
+
+
+def test_contact_sheet_writes_a_labelled_png(qtbot, tmp_path: Path) -> None:
+    """contact-sheet renders all illustrations into one PNG file."""
+    from backcoach.commands.art_commands import contact_sheet
+
+    out = tmp_path / "sheet.png"
+    count = contact_sheet(out, "high-contrast")
+    assert count == len(POSITIONS)
+    image = QImage(str(out))
+    assert not image.isNull() and image.width() > 1000
