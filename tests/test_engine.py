@@ -210,3 +210,21 @@ def test_no_drift_over_thirty_minutes(jitter: list[float], pauses: set[int]) -> 
             engine.toggle_pause()
     assert engine.position() == running
     assert engine.state is State.RUNNING
+
+
+def test_a_cue_passed_between_ticks_is_due_at_once() -> None:
+    """A cue whose moment slipped by after a tick is reported as due now, never skipped."""
+    engine, clock, events = _engine()
+    engine.start()
+    first_countdown = next(seg.start + c.offset for seg in engine.timeline.segments
+                           for c in seg.cues if c.text == "3")
+    while clock.now + 1 < 1000.0 + first_countdown:
+        clock.advance(1)
+        engine.tick()
+    clock.now = 1000.0 + first_countdown - 0.0005  # the timer fired half a millisecond early
+    engine.tick()
+    assert not any(isinstance(e, CueDue) and e.cue.text == "3" for e in events)
+    clock.now += 0.002  # the moment passes before the driver re-arms
+    assert engine.time_to_next_event() == 0.0
+    engine.tick()
+    assert any(isinstance(e, CueDue) and e.cue.text == "3" for e in events)

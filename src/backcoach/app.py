@@ -59,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         if args.routine:
             window.start_routine(routine_id, level)
 
+    QTimer.singleShot(0, parts.start_voice)
     QTimer.singleShot(0, first_moments)
     status = app.exec()
     parts.close()
@@ -74,8 +75,38 @@ class AppParts:
         self.recorder = recorder
         self.trace = trace
 
+    voice = None  # the VoiceCoach, once start_voice has run
+
+    def start_voice(self) -> None:
+        """Create the voice coach and wire it in; run after the first paint, because loading
+        the speech engine and QtMultimedia is the slowest part of start-up."""
+        from PySide6.QtGui import QAction
+
+        from backcoach.voice.coach import VoiceCoach
+
+        window = self.window
+        store = window.settings_store
+        coach = VoiceCoach(store.settings.voice, parent=window)
+        coach.problem.connect(window.banner.show_message)
+        window.session_started.connect(coach.attach)
+        window.mute_toggled.connect(coach.set_muted)
+        store.subscribe(lambda settings: coach.apply_settings(settings.voice))
+        if self.trace is not None:
+            coach.decision.connect(lambda decision: self.trace.write(decision.record()))
+        test = QAction("Test voice", window)
+        test.setObjectName("action-test_voice")
+        test.triggered.connect(lambda: coach.test_voice())
+        window.voice_menu.addAction(test)
+        window.actions_by_name["test_voice"] = test
+        window.voice_coach = coach
+        self.voice = coach
+        if window.driver is not None:  # a session started before the voice was ready
+            coach.attach(window.driver)
+
     def close(self) -> None:
         """Release files and the database."""
+        if self.voice is not None:
+            self.voice.shutdown()
         if self.trace is not None:
             self.trace.close()
         if self.history is not None:
@@ -122,6 +153,9 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None)
         trace_writer = TraceWriter(Path(trace))
         window.session_started.connect(
             lambda driver: driver.event.connect(trace_writer.engine_event))
+    from backcoach.ui.settings_and_history import SettingsAndHistory
+
+    window.settings_and_history = SettingsAndHistory(window, history)
     for problem in problems:
         log.warning("%s", problem)
         window.banner.show_message(problem)

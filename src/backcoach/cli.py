@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "catalog_commands",
     "app_commands",
     "art_commands",
+    "voice_commands",
 )
 
 EXIT_USAGE = 2

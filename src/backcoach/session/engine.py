@@ -113,7 +113,9 @@ class Engine:
         upcoming = [seg.end]
         for j, cue in enumerate(seg.cues):
             moment = seg.start + cue.offset
-            if moment >= pos and (seg.index, j) not in self._emitted:
+            # A cue whose moment passed since the last tick is due now (wait 0), not skipped:
+            # a timer that fires a fraction early must not push a cue to the next wake-up.
+            if moment >= self._floor and (seg.index, j) not in self._emitted:
                 upcoming.append(moment)
         return max(0.0, min(upcoming) - pos)
 

@@ -7,7 +7,7 @@ Made to be used from the floor: arrow keys pick a routine, Enter or Space starts
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QKeyEvent, QMouseEvent
+from PySide6.QtGui import QAction, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
@@ -155,7 +156,7 @@ class HomeView(QWidget):
         self.start_button.setMinimumWidth(320)
         self.start_button.setStyleSheet("font-size: 20pt;")
         self.start_button.clicked.connect(self.start_selected)
-        bottom = QHBoxLayout()
+        bottom = self.bottom_row = QHBoxLayout()
         bottom.addWidget(self.hint, 1)
         bottom.addWidget(self.start_button)
 
@@ -196,6 +197,16 @@ class HomeView(QWidget):
         """Get-ready and switch lengths from the settings (they change the minutes)."""
         self.plan_options = options
         self._update_minutes()
+
+    def add_button(self, action: QAction) -> QToolButton:
+        """A secondary button (e.g. History) beside Start, driven by a window action."""
+        button = QToolButton(objectName=f"{action.objectName()}-button")
+        button.setDefaultAction(action)
+        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        button.setMinimumHeight(64)
+        button.setStyleSheet("font-size: 14pt; padding: 0 18px;")
+        self.bottom_row.insertWidget(self.bottom_row.indexOf(self.start_button), button)
+        return button
 
     def set_history_line(self, text: str) -> None:
         """The last session and streak, filled in by the history recorder."""

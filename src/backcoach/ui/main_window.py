@@ -204,17 +204,17 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         a = self.actions_by_name
         bar = self.menuBar()
-        file_menu = bar.addMenu("&File")
+        file_menu = self.file_menu = bar.addMenu("&File")
         file_menu.addAction(a["quit"])
         session = bar.addMenu("&Session")
         for name in ("pause", "next", "previous", "restart"):
             session.addAction(a[name])
         session.addSeparator()
         session.addAction(a["leave"])
-        view = bar.addMenu("&View")
+        view = self.view_menu = bar.addMenu("&View")
         view.addAction(a["fullscreen"])
         view.addAction(a["high_contrast"])
-        voice = bar.addMenu("V&oice")
+        voice = self.voice_menu = bar.addMenu("V&oice")
         voice.addAction(a["mute"])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a["safety"])

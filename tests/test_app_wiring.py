@@ -1,0 +1,82 @@
+"""The composition root wires history, settings and the voice into the window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from PySide6.QtCore import Qt
+from tests.helpers.clock import FakeClock
+
+from backcoach.app import AppParts, build_app
+from backcoach.catalog.model import Level
+
+
+@pytest.fixture
+def parts(qtbot, home: Path):
+    """A fully built app with a fake clock."""
+    clock = FakeClock()
+    built = build_app(home, clock=clock)
+    built.clock = clock
+    qtbot.addWidget(built.window)
+    built.window.resize(1366, 768)
+    built.window.show()
+    yield built
+    built.close()
+
+
+def _finish_session(parts: AppParts) -> None:
+    window = parts.window
+    window.start_routine("lower-back-for-runners", Level.BEGINNER)
+    while window.driver is not None:
+        parts.clock.advance(1)
+        window.driver.tick()
+
+
+def test_history_page_and_home_line_follow_sessions(parts: AppParts, qtbot) -> None:
+    """After a session the home line names it, and Ctrl+H lists it on the history page."""
+    window = parts.window
+    assert "No sessions yet" in window.home.history_line.text()
+    _finish_session(parts)
+    assert "Lower back for runners" in window.home.history_line.text()
+    window.go_home()
+    window.actions_by_name["history"].trigger()
+    page = window.settings_and_history.history_view
+    assert window.stack.currentWidget() == page
+    page.back_requested.emit()
+    assert window.stack.currentWidget() == window.home
+
+
+def test_settings_changes_reach_the_window(parts: AppParts) -> None:
+    """A saved settings change re-themes the window and re-times the routine cards."""
+    window = parts.window
+    store = window.settings_store
+    before = window.home.cards[0].minutes.text()
+    store.update(theme="dark", get_ready_seconds=120)
+    assert window.theme.name == "dark"
+    assert window.home.cards[0].minutes.text() != before
+    store.update(theme="high-contrast")
+    assert window.actions_by_name["high_contrast"].isChecked()
+
+
+def test_settings_and_history_wait_while_a_session_runs(parts: AppParts) -> None:
+    """Settings and history do not open over a running session."""
+    window = parts.window
+    window.start_routine("lower-back-for-runners", Level.BEGINNER)
+    assert window.settings_and_history.open_settings() is False
+    window.actions_by_name["history"].trigger()
+    assert window.stack.currentWidget() == window.session_view
+
+
+@pytest.mark.speech
+def test_voice_is_wired_after_start(parts: AppParts, qtbot) -> None:
+    """start_voice builds the real coach; a session start makes it render the routine's phrases."""
+    window = parts.window
+    parts.start_voice()
+    assert window.voice_coach is parts.voice
+    assert "action-test_voice" in {a.objectName() for a in window.voice_menu.actions()}
+    with qtbot.waitSignal(parts.voice.prepared, timeout=30_000) as prepared:
+        window.start_routine("lower-back-for-runners", Level.BEGINNER)
+    assert prepared.args[0] > 10
+    with qtbot.waitSignal(window.mute_toggled):
+        qtbot.keyClick(window, Qt.Key.Key_M)
