@@ -20,6 +20,7 @@ from backcoach.session.plan import (
     Side,
     Timeline,
     build_plan,
+    speech_seconds,
 )
 
 CATALOG = load_builtin_catalog()
@@ -92,7 +93,8 @@ def test_switch_gap_never_shortens_a_hold() -> None:
 def test_get_ready_length_is_a_setting() -> None:
     """The get-ready gap follows the option, with the countdown at its end."""
     routine = CATALOG.routines["lower-back-for-runners"]
-    timeline = build_plan(routine, CATALOG.exercises, Level.BEGINNER, PlanOptions(get_ready=15))
+    timeline = build_plan(routine, CATALOG.exercises, Level.BEGINNER,
+                          PlanOptions(get_ready=15, speech_wpm=None))
     first = timeline.segments[0]
     assert first.duration == 15
     assert [c.text for c in first.cues if c.kind is CueKind.COUNTDOWN] == ["3", "2", "1"]
@@ -127,3 +129,20 @@ def test_random_routines_sum_up(items: list[tuple[str, TimingOverride]], level: 
     for seg in timeline.segments:
         if seg.kind is SegmentKind.SWITCH:
             assert seg.side is Side.RIGHT
+
+
+@pytest.mark.parametrize("wpm", [100.0, 160.0, 250.0])
+def test_opening_gaps_fit_the_announcement_and_caution(wpm: float) -> None:
+    """Before every exercise there is time to say its name, set-up and caution before "3"."""
+    for routine in CATALOG.routines.values():
+        timeline = build_plan(routine, CATALOG.exercises, Level.ADVANCED,
+                              PlanOptions(get_ready=5, speech_wpm=wpm))
+        for seg in timeline.segments:
+            if not seg.opens_exercise:
+                continue
+            spoken = [c for c in seg.cues if c.kind in (CueKind.ANNOUNCE, CueKind.NEXT,
+                                                         CueKind.CAUTION)]
+            assert [c.kind for c in spoken][-1] is CueKind.CAUTION
+            talk = sum(speech_seconds(c.text, wpm) for c in spoken) + 1.0 + 2 * 0.5
+            countdown = min(c.offset for c in seg.cues if c.kind is CueKind.COUNTDOWN)
+            assert talk <= countdown + 1e-9

@@ -6,6 +6,7 @@ once, so that they can never disagree about what happens when.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -151,10 +152,41 @@ class Timeline:
 
 @dataclass(frozen=True)
 class PlanOptions:
-    """User settings that shape the plan (from the settings file)."""
+    """User settings that shape the plan (from the settings file).
+
+    `speech_wpm` set (the voice's rate, words per minute) stretches the gap before each
+    exercise so that its name, set-up and first caution can be spoken before the
+    countdown: a caution must never be skipped for want of time. None: voice is off.
+    """
 
     get_ready: float | None = None  # None: the routine's own get-ready length
     switch_gap: float | None = None  # None: each exercise's own gap
+    speech_wpm: float | None = 160.0
+
+
+def speech_seconds(text: str, wpm: float) -> float:
+    """A generous estimate of how long `text` takes to say at `wpm` words per minute."""
+    return len(text.split()) * 60.0 / wpm * 1.1 + 0.4
+
+
+ANNOUNCE_AT = 1.0  # the announcement follows "Get ready" / "Rest"
+CUE_GAP = 0.5  # silence between two spoken announcements
+
+
+def _opening_texts(exercise: Exercise, kind: SegmentKind) -> tuple[str, str]:
+    prefix = "" if kind is SegmentKind.GET_READY else "Next: "
+    return f"{prefix}{exercise.name}. {exercise.setup}", exercise.cautions[0]
+
+
+def opening_gap(kind: SegmentKind, wanted: float, exercise: Exercise,
+                options: PlanOptions) -> float:
+    """The gap before an exercise: as long as asked, or long enough for what is said in it."""
+    if options.speech_wpm is None:
+        return wanted
+    announce, caution = _opening_texts(exercise, kind)
+    needed = (ANNOUNCE_AT + speech_seconds(announce, options.speech_wpm) + CUE_GAP
+              + speech_seconds(caution, options.speech_wpm) + CUE_GAP + COUNTDOWN_FROM)
+    return max(wanted, float(math.ceil(needed)))
 
 
 @dataclass
@@ -196,10 +228,12 @@ def build_plan(routine: Routine, exercises: dict[str, Exercise], level: Level,
         timing, sides = effective_timing(routine, index, exercise, level)
         if index == 0:
             get_ready = options.get_ready if options.get_ready is not None else routine.get_ready
-            drafts.append(_gap(SegmentKind.GET_READY, get_ready, index, exercise))
+            drafts.append(_gap(SegmentKind.GET_READY, opening_gap(
+                SegmentKind.GET_READY, get_ready, exercise, options), index, exercise))
         else:
             rest = max(routine.rest_between[level], MIN_EXERCISE_GAP)
-            drafts.append(_gap(SegmentKind.REST, rest, index, exercise))
+            drafts.append(_gap(SegmentKind.REST, opening_gap(
+                SegmentKind.REST, rest, exercise, options), index, exercise))
         switch_gap = options.switch_gap if options.switch_gap is not None else exercise.switch_gap
         drafts.extend(_exercise_drafts(exercise, index, timing, sides, switch_gap))
     segments: list[Segment] = []
@@ -301,10 +335,14 @@ def _cues(draft: _Draft, following: _Draft | None, exercises: tuple[Exercise, ..
 
     if draft.opens_exercise:
         kind = CueKind.ANNOUNCE if draft.kind is SegmentKind.GET_READY else CueKind.NEXT
-        prefix = "" if kind is CueKind.ANNOUNCE else "Next: "
-        cues.append(Cue(1.0, kind, f"{prefix}{exercise.name}. {exercise.setup}",
-                        critical=False, short_text=f"{prefix}{exercise.name}"))
-        cues.append(Cue(1.5, CueKind.CAUTION, exercise.cautions[0], critical=False))
+        announce, caution = _opening_texts(exercise, draft.kind)
+        short = announce.split(". ")[0]
+        cues.append(Cue(ANNOUNCE_AT, kind, announce, critical=False, short_text=short))
+        # The caution follows the announcement (the voice queues them; the offset is where
+        # it starts at the default rate, and what the on-screen trace shows).
+        caution_at = min(ANNOUNCE_AT + speech_seconds(announce, 160.0) + CUE_GAP,
+                         max(ANNOUNCE_AT + CUE_GAP, draft.duration - COUNTDOWN_FROM - 1))
+        cues.append(Cue(round(caution_at, 1), CueKind.CAUTION, caution, critical=False))
 
     if draft.kind is SegmentKind.HOLD:
         if draft.duration >= HALFWAY_MIN_HOLD:

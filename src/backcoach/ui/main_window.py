@@ -233,8 +233,11 @@ class MainWindow(QMainWindow):
     def plan_options(self) -> PlanOptions:
         """Get-ready and switch lengths from the settings."""
         s = self.settings_store.settings
+        voice = s.voice
+        spoken = voice.enabled and (voice.cues.announce or voice.cues.caution)
         return PlanOptions(get_ready=float(s.get_ready_seconds),
-                           switch_gap=float(s.switch_gap_seconds))
+                           switch_gap=float(s.switch_gap_seconds),
+                           speech_wpm=float(voice.rate) if spoken else None)
 
     def go_home(self) -> None:
         """Show the home screen, ready for the keyboard."""
