@@ -251,3 +251,13 @@ def test_contact_sheet_writes_a_labelled_png(qtbot, tmp_path: Path) -> None:
     assert count == len(POSITIONS)
     image = QImage(str(out))
     assert not image.isNull() and image.width() > 1000
+
+
+def test_widget_constants_match_the_art_builder() -> None:
+    """The widget's copies of the viewBox shape and icon paths (kept to start up fast) are right."""
+    from backcoach.art import build, render
+    from backcoach.ui import illustration
+
+    assert illustration.ASPECT == render.WIDTH / render.HEIGHT
+    assert illustration.ICON_FILE == build.ICON_FILE
+    assert illustration.ICON_SIZES == build.ICON_SIZES

@@ -11,8 +11,6 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-from backcoach import __version__
-
 # Modules under backcoach.commands that each define `register(subparsers)`.
 COMMAND_MODULES = (
     "catalog_commands",
@@ -22,6 +20,15 @@ COMMAND_MODULES = (
 )
 
 EXIT_USAGE = 2
+
+
+class _VersionAction(argparse.Action):
+    """--version, reading the version only when asked (it costs start-up time otherwise)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        import backcoach
+
+        parser.exit(message=f"backcoach {backcoach.__version__}\n")
 
 
 class UsageError(Exception):
@@ -34,7 +41,8 @@ def build_parser() -> argparse.ArgumentParser:
         prog="backcoach",
         description="A coach for lower-back routines for runners. "
                     "Run without a command to open the app.")
-    parser.add_argument("--version", action="version", version=f"backcoach {__version__}")
+    parser.add_argument("--version", action=_VersionAction, nargs=0,
+                        help="show the version and exit")
     parser.add_argument("--home", metavar="DIR",
                         help="keep settings, history and logs in DIR "
                              "(default: $BACKCOACH_HOME or the system's user folders)")

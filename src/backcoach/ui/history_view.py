@@ -51,76 +51,25 @@ from PySide6.QtWidgets import (
 )
 
 from backcoach.store.atomic import StorageError
-from backcoach.store.history import COMPLETED, INTERRUPTED, RUNNING, STOPPED, History, SessionRecord
+from backcoach.store.history import COMPLETED, INTERRUPTED, History, SessionRecord
 from backcoach.store.settings import Settings
 from backcoach.store.settings_store import SettingsStore
+from backcoach.ui.history_words import (  # noqa: F401 (history_line is re-exported)
+    DAY_NAMES,
+    MONTH_NAMES,
+    NO_SESSIONS_LINE,
+    STATUS_WORDS,
+    format_minutes,
+    history_line,
+    long_date,
+    plural,
+    relative_day,
+    short_date,
+)
 from backcoach.ui.theme import Theme, resolve_theme
 
 WEEKS_SHOWN = 12
 RECENT_SHOWN = 100
-DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July", "August",
-               "September", "October", "November", "December")
-STATUS_WORDS = {COMPLETED: "Completed", STOPPED: "Stopped early", INTERRUPTED: "Interrupted",
-                RUNNING: "In progress"}
-NO_SESSIONS_LINE = "No sessions yet: press Start when you are ready"
-
-
-# ---------------------------------------------------------------- words (no Qt)
-
-def plural(n: int, word: str) -> str:
-    """'1 day', '3 days'."""
-    return f"{n} {word}" if n == 1 else f"{n} {word}s"
-
-
-def long_date(day: date, today: date | None = None) -> str:
-    """'Monday 3 March', with the year when it is not this year's."""
-    text = f"{DAY_NAMES[day.weekday()]} {day.day} {MONTH_NAMES[day.month - 1]}"
-    return text if today is not None and day.year == today.year else f"{text} {day.year}"
-
-
-def short_date(day: date, today: date | None = None) -> str:
-    """'Mon 3 Mar', with the year when it is not this year's."""
-    text = f"{DAY_NAMES[day.weekday()][:3]} {day.day} {MONTH_NAMES[day.month - 1][:3]}"
-    return text if today is not None and day.year == today.year else f"{text} {day.year}"
-
-
-def relative_day(day: date, today: date) -> str:
-    """'today', 'yesterday', 'on Monday' (within the week), else '3 March' ('3 March 2024')."""
-    delta = (today - day).days
-    if delta == 0:
-        return "today"
-    if delta == 1:
-        return "yesterday"
-    if 1 < delta < 7:
-        return f"on {DAY_NAMES[day.weekday()]}"
-    text = f"{day.day} {MONTH_NAMES[day.month - 1]}"
-    return text if day.year == today.year else f"{text} {day.year}"
-
-
-def format_minutes(minutes: float) -> str:
-    """Minutes as a person would say them: '12', '2.5', '0.5'."""
-    if minutes >= 10 or minutes == 0:
-        return str(round(minutes))
-    return f"{minutes:.1f}".rstrip("0").rstrip(".")
-
-
-def history_line(history: History, today: date) -> str:
-    """The home screen's one line: last session and streak, or how to begin."""
-    try:
-        last = history.sessions(limit=1)
-        streak = history.streak_days(today) if last else 0
-    except StorageError as exc:
-        return f"Your history could not be read: {exc}"
-    if not last:
-        return NO_SESSIONS_LINE
-    session = last[0]
-    text = f"Last session: {session.routine_name}, {relative_day(session.local_date, today)}"
-    if session.status in (STOPPED, INTERRUPTED):
-        text += f" ({STATUS_WORDS[session.status].lower()})"
-    if streak:
-        text += f" · Streak: {plural(streak, 'day')}"
-    return text
 
 
 def _session_minutes(s: SessionRecord) -> float:

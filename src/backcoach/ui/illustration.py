@@ -2,7 +2,7 @@
 
 Stills come from the generated files in `resources/illustrations/` (themed as they load and
 cached per file and theme). A movement between two positions is drawn live from the pose
-data (`backcoach.art`), interpolating the angles at no more than 20 frames a second; no
+data (`backcoach.art`), interpolating the angles at no more than 12.5 frames a second; no
 timer runs while the picture is still.
 """
 
@@ -12,22 +12,26 @@ import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
-from backcoach.art.build import ICON_FILE, ICON_SIZES
 from backcoach.art.palette import THEMES, apply_theme
-from backcoach.art.pose import Pose, ease
-from backcoach.art.render import HEIGHT, WIDTH, View, draw, frame_scene
-from backcoach.art.scene import PoseError, Scene, load_scenes
 from backcoach.catalog.model import Exercise
 from backcoach.resources import resources_dir
 
-FRAME_INTERVAL_MS = 50  # 20 frames a second at most
-ASPECT = WIDTH / HEIGHT
+if TYPE_CHECKING:  # the pose model is imported on the first movement, not at start-up
+    from backcoach.art.pose import Pose
+    from backcoach.art.render import View
+    from backcoach.art.scene import Scene
+
+FRAME_INTERVAL_MS = 80  # 12.5 frames a second: smooth for slow moves, light on the CPU
+ASPECT = 3 / 2  # every illustration's viewBox (backcoach.art.render.WIDTH / HEIGHT)
+ICON_FILE = "icons/backcoach.svg"  # as written by backcoach.art.build
+ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
 
 def _check_theme(name: str) -> str:
@@ -76,6 +80,8 @@ def _still(path: Path, theme: str) -> QSvgRenderer:
 @cache
 def _scenes() -> dict[str, Scene]:
     try:
+        from backcoach.art.scene import PoseError, load_scenes
+
         return load_scenes()
     except (PoseError, OSError):
         return {}
@@ -84,6 +90,8 @@ def _scenes() -> dict[str, Scene]:
 @cache
 def _framing(exercise_id: str) -> View | None:
     scene = _scenes().get(exercise_id)
+    from backcoach.art.render import frame_scene
+
     return None if scene is None else frame_scene(scene)
 
 
@@ -257,6 +265,9 @@ class IllustrationView(QWidget):
 
     def _render_frame(self, t: float) -> None:
         assert self._scene is not None and self._view is not None and self._poses is not None
+        from backcoach.art.pose import ease
+        from backcoach.art.render import draw
+
         pose = self._poses[0].lerp(self._poses[1], ease(t))
         svg = apply_theme(draw(self._scene, pose, self._view), self._theme)
         self._renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from backcoach import __version__
+import backcoach
 from backcoach.catalog.loader import Catalog
 from backcoach.catalog.model import Level
 from backcoach.session.engine import Clock
@@ -388,7 +388,7 @@ class MainWindow(QMainWindow):
     def show_about(self) -> None:
         """Version and a word on what the app is."""
         QMessageBox.about(self, "About BackCoach",
-                          f"BackCoach {__version__}\n\nA coach for lower-back strength and "
+                          f"BackCoach {backcoach.__version__}\n\nA coach for lower-back strength and "
                           "mobility routines for runners.\n\n" + SAFETY_NOTICE)
 
     # -- window state ----------------------------------------------------------------

@@ -90,7 +90,7 @@ class SettingsAndHistory:
         """Bring the home line (and the history page, if made) up to date."""
         if self.history is None:
             return
-        from backcoach.ui.history_view import history_line
+        from backcoach.ui.history_words import history_line
 
         self.window.home.set_history_line(history_line(self.history, date.today()))
         if self.history_view is not None:

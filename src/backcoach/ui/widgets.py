@@ -12,13 +12,13 @@ import math
 from collections.abc import Sequence
 
 from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen
+from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
 from backcoach.catalog.model import Breathing
 from backcoach.ui.theme import LIGHT, Theme
 
-PACER_FPS = 15  # smooth enough for a slowly growing circle, cheap on the CPU
+PACER_FPS = 10  # smooth enough for a circle that grows over seconds, cheap on the CPU
 
 
 def format_clock(seconds: float) -> str:
@@ -65,6 +65,8 @@ class CountdownDial(QWidget):
         self._breathing: Breathing | None = None
         self._breath_elapsed = 0.0
         self._elapsed_source = None  # callable giving seconds into the hold
+        self._layer: QPixmap | None = None
+        self._layer_key: tuple | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(round(1000 / PACER_FPS))
         self._timer.timeout.connect(self._animate)
@@ -141,12 +143,46 @@ class CountdownDial(QWidget):
             font.setPixelSize(size)
         return font
 
+    def _digits_layer(self) -> QPixmap:
+        """The digits and breath word, rendered once per change: each pacer frame then only
+        draws a circle and copies this layer, instead of laying out 300-pixel glyphs."""
+        word = ""
+        breath = self.breath()
+        if breath is not None:
+            word = {"in": "breathe in", "out": "breathe out", "hold": "hold"}[breath[0]]
+        ratio = self.devicePixelRatioF()
+        key = (self._text, self._color.rgba(), word, self.width(), self.height(), ratio,
+               self._theme.name)
+        if self._layer_key == key and self._layer is not None:
+            return self._layer
+        layer = QPixmap(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)))
+        layer.setDevicePixelRatio(ratio)
+        layer.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(layer)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        rect = QRectF(self.rect())
+        font = self._digit_font()
+        painter.setFont(font)
+        painter.setPen(self._color)
+        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._text)
+        if word:
+            small = QFont(self.font())
+            small.setPixelSize(max(12, int(self.height() * 0.07)))
+            painter.setFont(small)
+            painter.setPen(QColor(self._theme.muted))
+            baseline = rect.center().y() + QFontMetricsF(font).tightBoundingRect("0").height() / 2
+            painter.drawText(QRectF(rect.left(), baseline + 8, rect.width(),
+                                    small.pixelSize() * 1.6),
+                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, word)
+        painter.end()
+        self._layer, self._layer_key = layer, key
+        return layer
+
     def paintEvent(self, event: QPaintEvent) -> None:
-        """Paint the pacer circle, then the digits, then the breath word."""
+        """Paint the pacer circle, then the cached digits layer on top."""
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect())
-        centre = rect.center()
         breath = self.breath()
         if breath is not None:
             _, size = breath
@@ -158,22 +194,8 @@ class CountdownDial(QWidget):
             ring.setAlpha(150)
             painter.setPen(QPen(ring, max(2.0, radius_max * 0.02)))
             painter.setBrush(fill)
-            painter.drawEllipse(centre, radius, radius)
-        font = self._digit_font()
-        painter.setFont(font)
-        painter.setPen(self._color)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._text)
-        if breath is not None:
-            word = {"in": "breathe in", "out": "breathe out", "hold": "hold"}[breath[0]]
-            small = QFont(self.font())
-            small.setPixelSize(max(12, int(self.height() * 0.07)))
-            painter.setFont(small)
-            painter.setPen(QColor(self._theme.muted))
-            metrics = QFontMetricsF(font)
-            baseline = centre.y() + metrics.tightBoundingRect("0").height() / 2
-            painter.drawText(QRectF(rect.left(), baseline + 8, rect.width(),
-                                    small.pixelSize() * 1.6),
-                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, word)
+            painter.drawEllipse(rect.center(), radius, radius)
+        painter.drawPixmap(0, 0, self._digits_layer())
         painter.end()
 
 

@@ -1,0 +1,278 @@
+"""BackCoach's performance table, measured against a bare PySide6 window in the same run.
+
+    python benchmarks/run.py [--runs 5] [--real-minutes 5] [--skip-voice]
+
+Everything runs under Xvfb (a real X server), as separate processes measured from the
+outside, so BackCoach and the bare window (benchmarks/bare_window.py) are measured the
+same way; machine-dependent figures are given as ratios to the bare window.
+
+- start-up: process start to the window mapped (xdotool sees it), median of --runs;
+- memory: RSS of the idle home screen, and after a whole (short) session;
+- CPU: seconds of CPU per minute while a session runs, and idle on the home screen;
+- timer accuracy: the drift over 30 simulated minutes (engine with a fake clock), and over
+  --real-minutes of a real session, each segment's and cue's actual moment (from --trace)
+  against its schedule;
+- cue latency and the longest UI stall while speaking (benchmarks/cue_latency.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.helpers.xvfb import missing_tools, xvfb  # noqa: E402
+
+TICKS = os.sysconf("SC_CLK_TCK")
+TINY_ROUTINE = """
+id = "bench-tiny"
+name = "Benchmark tiny"
+description = "Every segment kind, in seconds: for measuring memory after a whole session."
+get_ready = 3
+[rest_between]
+beginner = 5
+intermediate = 5
+advanced = 5
+[[items]]
+exercise = "knee-to-chest"
+[items.beginner]
+hold = 3
+[[items]]
+exercise = "pelvic-lift"
+[items.beginner]
+hold = 2
+reps = 1
+"""
+
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process in MB."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU seconds a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def wait_mapped(name: str, env: dict[str, str], proc: subprocess.Popen, timeout: float = 30) -> float:
+    """Poll until a visible window whose title contains `name` exists; seconds waited."""
+    start = time.perf_counter()
+    while time.perf_counter() - start < timeout:
+        out = subprocess.run(["xdotool", "search", "--onlyvisible", "--name", name],
+                             capture_output=True, text=True, env=env).stdout
+        if out.strip():
+            return time.perf_counter() - start
+        if proc.poll() is not None:
+            raise RuntimeError(f"process exited early ({proc.returncode})")
+        time.sleep(0.003)
+    raise TimeoutError(name)
+
+
+def make_home(voice: bool = True) -> Path:
+    """A BackCoach home with the notice seen and the tiny routine installed."""
+    home = Path(tempfile.mkdtemp(prefix="backcoach-bench-"))
+    (home / "config").mkdir()
+    (home / "config" / "settings.json").write_text(json.dumps(
+        {"version": 2, "first_run_notice_seen": True, "voice": {"enabled": voice}}))
+    (home / "data" / "routines").mkdir(parents=True)
+    (home / "data" / "routines" / "bench-tiny.toml").write_text(TINY_ROUTINE)
+    return home
+
+
+def launch(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
+    """Start a process quietly."""
+    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def stop(proc: subprocess.Popen) -> None:
+    """End a process and reap it."""
+    proc.terminate()
+    try:
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+
+
+def app_cmd(*args: str) -> list[str]:
+    """The command line that starts BackCoach."""
+    return [sys.executable, "-m", "backcoach", *args]
+
+
+BARE = [sys.executable, str(ROOT / "benchmarks" / "bare_window.py")]
+
+
+def measure_startup(env: dict[str, str], runs: int) -> dict[str, list[float]]:
+    """Start-up time and idle home RSS, alternating bare and app runs to share the noise."""
+    out: dict[str, list[float]] = {"bare_start": [], "app_start": [], "bare_rss": [],
+                                   "app_rss": [], "bare_idle_cpu": [], "app_idle_cpu": []}
+    for _ in range(runs):
+        for kind, cmd, name in (("bare", BARE, "Bare window"), ("app", app_cmd(), "BackCoach")):
+            home = make_home()
+            run_env = {**env, "BACKCOACH_HOME": str(home)}
+            t0 = time.perf_counter()
+            proc = launch(cmd, run_env)
+            wait_mapped(name, run_env, proc)
+            out[f"{kind}_start"].append(time.perf_counter() - t0)
+            time.sleep(2.0)  # deferred work (the voice) settles
+            out[f"{kind}_rss"].append(rss_mb(proc.pid))
+            cpu0 = cpu_seconds(proc.pid)
+            time.sleep(3.0)
+            out[f"{kind}_idle_cpu"].append((cpu_seconds(proc.pid) - cpu0) / 3.0 * 60)
+            stop(proc)
+    return out
+
+
+def measure_session_memory(env: dict[str, str]) -> float:
+    """RSS after a whole (tiny) session has played through to the summary."""
+    home = make_home()
+    trace = home / "trace.jsonl"
+    run_env = {**env, "BACKCOACH_HOME": str(home)}
+    proc = launch(app_cmd("start", "bench-tiny", "--trace", str(trace)), run_env)
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline:
+        if trace.exists() and '"finished"' in trace.read_text():
+            break
+        time.sleep(0.2)
+    else:
+        stop(proc)
+        raise TimeoutError("the tiny session did not finish")
+    time.sleep(1.0)
+    rss = rss_mb(proc.pid)
+    stop(proc)
+    return rss
+
+
+def measure_real_session(env: dict[str, str], minutes: float) -> dict[str, object]:
+    """A real session for `minutes`: CPU per minute, and timing errors from the trace."""
+    home = make_home()
+    trace = home / "trace.jsonl"
+    run_env = {**env, "BACKCOACH_HOME": str(home)}
+    proc = launch(app_cmd("start", "core-strength", "--trace", str(trace)), run_env)
+    wait_mapped("BackCoach", run_env, proc)
+    time.sleep(15)  # past start-up and the voice's first rendering
+    cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+    time.sleep(max(10.0, minutes * 60 - 15))
+    cpu = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - t0) * 60
+    stop(proc)
+    events = [json.loads(line) for line in trace.read_text().splitlines() if line.strip()]
+    start = next(e for e in events if e["event"] == "state_changed" and e["reason"] == "start")
+    anchor = start["at"]
+    segment_errors, cue_errors = [], []
+    starts: dict[int, float] = {}
+    for e in events:
+        if e["event"] == "segment_started":
+            starts[e["index"]] = e["start"]
+            segment_errors.append(abs(e["t"] - (anchor + e["start"])) * 1000)
+        elif e["event"] == "cue_due":
+            cue_errors.append(abs(e["t"] - (anchor + e["due"])) * 1000)
+    return {"cpu_per_min": cpu, "segment_errors": segment_errors, "cue_errors": cue_errors,
+            "segments": len(segment_errors), "cues": len(cue_errors)}
+
+
+def simulated_drift() -> float:
+    """Engine position minus running time after 30 simulated minutes of jittery ticks."""
+    import random
+
+    from backcoach.catalog.loader import load_builtin_catalog
+    from backcoach.catalog.model import Level
+    from backcoach.session.engine import Engine
+    from backcoach.session.plan import build_plan
+
+    catalog = load_builtin_catalog()
+    timeline = build_plan(catalog.routines["core-strength"], catalog.exercises, Level.ADVANCED)
+    now = [1000.0]
+    engine = Engine(timeline, lambda: now[0])
+    engine.start()
+    rng = random.Random(7)
+    running = 0.0
+    while running < 30 * 60 and engine.state.value == "running":
+        step = rng.randint(20, 1000) / 1024  # exact binary fractions of a second
+        now[0] += step
+        running += step
+        engine.tick()
+    return engine.position() - running
+
+
+def voice_figures() -> list[str]:
+    """Run the cue-latency benchmark and keep its result lines."""
+    out = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "cue_latency.py")],
+                         capture_output=True, text=True, timeout=900,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    lines = [line for line in out.stdout.splitlines()
+             if any(word in line.lower() for word in ("latency", "stall", "dropped", "played"))]
+    return lines or [f"cue_latency.py failed: {out.stderr[-400:]}"]
+
+
+def ms(values: list[float]) -> str:
+    """Median and max of a list of milliseconds."""
+    return f"median {statistics.median(values):.1f} ms, max {max(values):.1f} ms"
+
+
+def main() -> int:
+    """Measure everything and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--real-minutes", type=float, default=5.0)
+    parser.add_argument("--skip-voice", action="store_true")
+    args = parser.parse_args()
+    if missing_tools():
+        print(f"needs {', '.join(missing_tools())} (./setup.sh test installs them)")
+        return 2
+    with xvfb(1366, 768) as display:
+        env = {k: v for k, v in os.environ.items() if k != "QT_QPA_PLATFORM"}
+        env["DISPLAY"] = display
+        startup = measure_startup(env, args.runs)
+        session_rss = measure_session_memory(env)
+        real = measure_real_session(env, args.real_minutes)
+    drift = simulated_drift()
+    med = {k: statistics.median(v) for k, v in startup.items()}
+    rows = [
+        (f"start-up to window mapped (median of {args.runs})",
+         f"{med['app_start']:.3f} s", f"{med['bare_start']:.3f} s",
+         f"{med['app_start'] / med['bare_start']:.2f}x", "<= 1.5x"),
+        ("RSS, idle home screen", f"{med['app_rss']:.0f} MB", f"{med['bare_rss']:.0f} MB",
+         f"{med['app_rss'] / med['bare_rss']:.2f}x", "<= 1.5x"),
+        ("RSS after a whole session", f"{session_rss:.0f} MB", f"{med['bare_rss']:.0f} MB",
+         f"{session_rss / med['bare_rss']:.2f}x", "<= 1.5x"),
+        ("CPU, idle home (s per minute)", f"{med['app_idle_cpu']:.3f}",
+         f"{med['bare_idle_cpu']:.3f}", "", ""),
+        ("CPU, session running (s per minute)", f"{real['cpu_per_min']:.3f}", "",
+         f"{real['cpu_per_min'] / 60 * 100:.2f}% of a core", "<= 1%"),
+        ("drift after 30 simulated minutes", f"{drift:.9f} s", "", "", "0"),
+        (f"segment start error, {args.real_minutes:g} real min ({real['segments']})",
+         ms(real["segment_errors"]), "", "", "<= 20 / 50 ms"),
+        (f"cue error, {args.real_minutes:g} real min ({real['cues']})",
+         ms(real["cue_errors"]), "", "", "<= 20 / 50 ms"),
+    ]
+    widths = [max(len(str(r[i])) for r in rows) for i in range(5)]
+    header = ("figure", "BackCoach", "bare window", "ratio", "target")
+    widths = [max(w, len(h)) for w, h in zip(widths, header, strict=True)]
+    print(" | ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
+    print("-|-".join("-" * w for w in widths))
+    for row in rows:
+        print(" | ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
+    if not args.skip_voice:
+        print()
+        print("voice (benchmarks/cue_latency.py):")
+        for line in voice_figures():
+            print("  " + line)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
