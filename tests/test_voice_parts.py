@@ -320,3 +320,18 @@ def test_doctor_unwritable_folder_is_a_failure(tmp_path: Path) -> None:
     assert all(f.level is Level.FAIL for f in findings)
     assert "--home" in findings[0].fix
     assert all(f.level is Level.OK for f in diagnose.check_folders(str(tmp_path / "home")))
+
+
+def test_qt_probe_runs_in_a_frozen_bundle(monkeypatch: pytest.MonkeyPatch) -> None:
+    """In a bundle (no `python -c`), doctor's Qt probe re-runs BackCoach with a marker variable."""
+    import subprocess
+    import sys
+
+    monkeypatch.setattr(sys, "frozen", True, raising=False)
+    command, env = diagnose.qt_probe_command({"QT_QPA_PLATFORM": "offscreen"})
+    assert command == [sys.executable] and env[diagnose.QT_PROBE_ENV] == "1"
+    monkeypatch.delattr(sys, "frozen")
+    # The marker really makes the command line run the probe (here through python -m).
+    out = subprocess.run([sys.executable, "-m", "backcoach"], capture_output=True, text=True,
+                         env={**env, "PATH": "/usr/bin:/bin"}, timeout=60)
+    assert "platform=offscreen" in out.stdout

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 from collections.abc import Sequence
 
@@ -55,6 +56,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse arguments and run the command; returns the process exit status."""
+    if os.environ.get("BACKCOACH_QT_PROBE") == "1":  # `doctor`'s child in a frozen bundle
+        from backcoach.voice.diagnose import run_qt_probe
+
+        return run_qt_probe()
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.command is None:

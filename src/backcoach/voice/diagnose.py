@@ -73,6 +73,26 @@ except Exception as exc:
     print("outputs-error=" + repr(exc))
 """
 
+QT_PROBE_ENV = "BACKCOACH_QT_PROBE"
+
+
+def qt_probe_command(environ: dict[str, str]) -> tuple[list[str], dict[str, str]]:
+    """How to run the Qt probe in a child process (it may abort, so never in ours).
+
+    From source, `python -c SCRIPT`; in a frozen bundle sys.executable is BackCoach itself
+    and takes no `-c`, so the child is BackCoach with QT_PROBE_ENV set (see cli.main).
+    """
+    if getattr(sys, "frozen", False):
+        return [sys.executable], {**environ, QT_PROBE_ENV: "1"}
+    return [sys.executable, "-c", _QT_SCRIPT], environ
+
+
+def run_qt_probe() -> int:
+    """Run the probe script in this process (the frozen bundle's child); exit status."""
+    exec(compile(_QT_SCRIPT, "<qt-probe>", "exec"), {"__name__": "__qt_probe__"})
+    return 0
+
+
 XCB_LIBS = ("libxcb-cursor0 libxcb-icccm4 libxcb-image0 libxcb-keysyms1 libxcb-render-util0 "
             "libxcb-shape0 libxcb-xkb1 libxkbcommon-x11-0")
 QT_LIBS = "libglib2.0-0 libegl1 libgl1 libx11-6 libdbus-1-3 libfontconfig1 libfreetype6 libxkbcommon0"
@@ -101,7 +121,8 @@ def check_qt(environ: Mapping[str, str] | None = None, timeout: float = QT_TIMEO
             "QT_QPA_PLATFORM=offscreen for scripts and tests (nothing is shown)."), None)
     started = time.monotonic()
     try:
-        proc = subprocess.run([sys.executable, "-c", _QT_SCRIPT], env=environ, timeout=timeout,
+        command, child_env = qt_probe_command(environ)
+        proc = subprocess.run(command, env=child_env, timeout=timeout,
                               capture_output=True, text=True, stdin=subprocess.DEVNULL)
     except subprocess.TimeoutExpired:
         return QtReport(Finding(
