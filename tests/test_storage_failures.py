@@ -7,13 +7,12 @@ import json
 import os
 from pathlib import Path
 
-import pytest
+from tests.helpers.clock import FakeClock
 
 from backcoach.app import build_app
 from backcoach.catalog.model import Level
 from backcoach.store import atomic
 from backcoach.store.history import History
-from tests.helpers.clock import FakeClock
 
 
 def _build(qtbot, home: Path):
