@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import select
 import shutil
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,25 +22,39 @@ def missing_tools() -> list[str]:
 
 @contextmanager
 def xvfb(width: int = 1366, height: int = 768) -> Iterator[str]:
-    """Start Xvfb on a free display number and yield it (e.g. ":57")."""
-    for number in range(57, 99):
-        if not Path(f"/tmp/.X11-unix/X{number}").exists() and \
-                not Path(f"/tmp/.X{number}-lock").exists():
-            break
-    display = f":{number}"
-    proc = subprocess.Popen(["Xvfb", display, "-screen", "0", f"{width}x{height}x24",
-                             "-nolisten", "tcp"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+    """Start Xvfb on a display number it picks itself (-displayfd), and yield it (":N").
+
+    Letting Xvfb choose avoids clashing with another X server, including one whose
+    socket is not visible here (a chroot shares the abstract socket namespace).
+    """
+    read_fd, write_fd = os.pipe()
+    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block a long-running Xvfb
+    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
+                             f"{width}x{height}x24", "-nolisten", "tcp"],
+                            stdout=subprocess.DEVNULL, stderr=log, pass_fds=(write_fd,))
+    os.close(write_fd)
     try:
-        deadline = time.monotonic() + 10
-        while not Path(f"/tmp/.X11-unix/X{number}").exists():
+        number = b""
+        deadline = time.monotonic() + 15
+        while not number.endswith(b"\n"):
+            ready, _, _ = select.select([read_fd], [], [], 0.2)
+            if ready:
+                chunk = os.read(read_fd, 16)
+                if not chunk:
+                    break
+                number += chunk
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"Xvfb did not start on {display}")
-            time.sleep(0.05)
-        yield display
+                break
+        if not number.strip():
+            log.seek(0)
+            err = log.read().decode(errors="replace")
+            raise RuntimeError(f"Xvfb did not start: {err.strip()[-300:]}")
+        yield f":{int(number)}"
     finally:
+        os.close(read_fd)
         proc.terminate()
         proc.wait(timeout=10)
+        log.close()
 
 
 def wait_for_window(display: str, name: str, timeout: float = 20.0) -> str:
