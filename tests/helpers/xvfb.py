@@ -28,7 +28,8 @@ def xvfb(width: int = 1366, height: int = 768) -> Iterator[str]:
     socket is not visible here (a chroot shares the abstract socket namespace).
     """
     read_fd, write_fd = os.pipe()
-    log = tempfile.TemporaryFile()  # not a pipe: a full pipe would block a long-running Xvfb
+    # Not a pipe (a full pipe would block a long-running Xvfb); closed in the finally below.
+    log = tempfile.TemporaryFile()  # noqa: SIM115
     proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
                              f"{width}x{height}x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=log, pass_fds=(write_fd,))
