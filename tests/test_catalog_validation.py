@@ -142,4 +142,26 @@ def test_copy_of_resources_loads_identically(tmp_path: Path) -> None:
     """The loader depends only on the folder given, not on where the package lives."""
     shutil.copytree(BUILTIN / "exercises", tmp_path / "exercises")
     shutil.copytree(BUILTIN / "routines", tmp_path / "routines")
+    shutil.copytree(BUILTIN / "illustrations", tmp_path / "illustrations")
     assert set(load_catalog(tmp_path).exercises) == set(load_catalog(BUILTIN).exercises)
+
+
+def test_hostile_shapes_in_the_user_folder_are_refused_quickly(tmp_path: Path) -> None:
+    """Deeply dotted keys and deep nesting in a user file are refused, not parsed for minutes."""
+    root = _user_dir(tmp_path)
+    (root / "exercises" / "dots.toml").write_text("a" + ".a" * 20_000 + " = 1\n")
+    (root / "routines" / "deep.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    catalog = load_catalog(BUILTIN, (root,))
+    messages = sorted(str(p) for p in catalog.problems)
+    assert len(messages) == 2
+    assert any("dots" in m for m in messages)
+    assert any("nested too deeply" in m or "not valid TOML" in m for m in messages)
+    assert set(catalog.exercises) == set(load_catalog(BUILTIN).exercises)
+
+
+def test_a_missing_picture_is_a_load_error(tmp_path: Path) -> None:
+    """A position naming an illustration the app does not have is refused at load time."""
+    text = _mine(EXAMPLE).replace('"illustrations/knee-to-chest-flat.svg"',
+                                  '"illustrations/no-such-picture.svg"')
+    message = _only_problem(_user_dir(tmp_path, exercise=text), "exercises/mine.toml")
+    assert "positions[0].illustration" in message and "no-such-picture" in message

@@ -139,6 +139,7 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None)
     for bad in catalog.problems:
         problems.append(f"Skipped a routine file with a problem: {bad}")
     window = MainWindow(catalog, settings, clock or time.monotonic)
+    window.data_dir = paths.data_dir  # routine editor: where user routines and exercises live
     history = None
     try:
         history = History(paths.history_db)

@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "app_commands",
     "art_commands",
     "voice_commands",
+    "routine_commands",
 )
 
 EXIT_USAGE = 2

@@ -31,6 +31,7 @@ from backcoach.catalog.model import (
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 MAX_FILE_BYTES = 256 * 1024
+MAX_LINE_DOTS = 64  # see check_toml_shape
 LEVELS = tuple(level.value for level in Level)
 
 
@@ -67,16 +68,32 @@ def _read_toml(path: Path) -> Table:
     return parse_toml(raw, name)
 
 
+def check_toml_shape(text: str, name: str) -> None:
+    """Refuse TOML that would take the parser minutes: keys dotted hundreds of levels deep.
+
+    tomllib sets a dotted key in time quadratic in its depth (`a.a.a...a = 1`, 40,000 deep,
+    takes 15 s; a 256 KiB file could take minutes). A key never spans lines, so a line with
+    more than MAX_LINE_DOTS dots is refused; no catalogue file comes anywhere near that.
+    """
+    for number, line in enumerate(text.split("\n"), start=1):
+        if line.count(".") > MAX_LINE_DOTS:
+            raise CatalogError(name, "", f"line {number} has more than {MAX_LINE_DOTS} dots: "
+                                         "keys nested that deeply are not allowed")
+
+
 def parse_toml(raw: bytes, name: str) -> Table:
-    """Parse TOML bytes into a Table, turning syntax errors into CatalogError."""
+    """Parse TOML bytes into a Table; every way a file can be hostile becomes CatalogError."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise CatalogError(name, "", f"is not UTF-8 text ({exc.reason})") from exc
+    check_toml_shape(text, name)
     try:
         return Table(tomllib.loads(text), name)
     except tomllib.TOMLDecodeError as exc:
         raise CatalogError(name, "", f"is not valid TOML: {exc}") from exc
+    except RecursionError:
+        raise CatalogError(name, "", "is nested too deeply to be a catalogue file") from None
 
 
 def _level_timing(table: Table) -> LevelTiming:
@@ -243,7 +260,17 @@ class Catalog:
                            + ", ".join(sorted(self.routines))) from None
 
 
-def _load_dir(folder: Path, catalog: Catalog, kind: str, builtin: bool) -> None:
+def _check_pictures(exercise: Exercise, pictures_root: Path) -> None:
+    """Every position names an illustration that the app really has."""
+    for i, pos in enumerate(exercise.positions):
+        if not (pictures_root / pos.illustration).is_file():
+            raise CatalogError(exercise.origin, f"positions[{i}].illustration",
+                               f"names an illustration the app does not have: "
+                               f"{pos.illustration!r}")
+
+
+def _load_dir(folder: Path, catalog: Catalog, kind: str, builtin: bool,
+              pictures_root: Path) -> None:
     if not folder.is_dir():
         return
     for path in sorted(folder.glob("*.toml")):
@@ -251,6 +278,7 @@ def _load_dir(folder: Path, catalog: Catalog, kind: str, builtin: bool) -> None:
             table = _read_toml(path)
             if kind == "exercise":
                 item = exercise_from_table(table)
+                _check_pictures(item, pictures_root)
                 known: dict = catalog.exercises
             else:
                 item = routine_from_table(table, catalog.exercises, builtin=builtin)
@@ -268,9 +296,9 @@ def load_catalog(builtin_root: Path, user_roots: tuple[Path, ...] = ()) -> Catal
     catalog = Catalog()
     roots = [(builtin_root, True), *((root, False) for root in user_roots)]
     for root, builtin in roots:
-        _load_dir(root / "exercises", catalog, "exercise", builtin)
+        _load_dir(root / "exercises", catalog, "exercise", builtin, builtin_root)
     for root, builtin in roots:
-        _load_dir(root / "routines", catalog, "routine", builtin)
+        _load_dir(root / "routines", catalog, "routine", builtin, builtin_root)
     return catalog
 
 

@@ -114,6 +114,9 @@ class SafetyNotice(QDialog):
 class MainWindow(QMainWindow):
     """Home, session and done pages with the menus and shortcuts that drive them."""
 
+    data_dir = None  # routine editor: the user data folder (Path), set by app.build_app
+    routine_editor = None  # routine editor: the RoutineEditorPage, made on first use
+
     session_started = Signal(object)  # EngineDriver
     session_finished = Signal(object, object)  # SessionSummary, Finished
     mute_toggled = Signal(bool)
@@ -193,6 +196,8 @@ class MainWindow(QMainWindow):
             "safety": self._action("safety", "Safety notice", [], self.show_safety_notice),
             "about": self._action("about", "About BackCoach", [], self.show_about),
             "quit": self._action("quit", "Quit", ["Ctrl+Q"], self.close),
+            "edit_routines": self._action("edit_routines", "Edit routines…", ["Ctrl+E"],  # routine editor
+                                          self.open_routine_editor),  # routine editor
         }
         for name, label in (("pause", "Pause or resume"), ("next", "Next step"),
                             ("previous", "Previous step"), ("restart", "Restart this step"),
@@ -216,6 +221,8 @@ class MainWindow(QMainWindow):
         view.addAction(a["high_contrast"])
         voice = self.voice_menu = bar.addMenu("V&oice")
         voice.addAction(a["mute"])
+        routines_menu = bar.addMenu("&Routines")  # routine editor
+        routines_menu.addAction(a["edit_routines"])  # routine editor
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a["safety"])
         help_menu.addAction(a["about"])
@@ -245,6 +252,36 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self._set_session_actions(False)
         self.home.setFocus()
+
+    # routine editor: begin
+    def open_routine_editor(self) -> None:  # routine editor
+        """Ctrl+E: the routine editor as a page (staff only in kiosk mode)."""
+        if self.driver is not None or not self.gatekeeper("editor"):
+            return
+        from backcoach.store.paths import resolve_paths
+        from backcoach.ui.editor import RoutineEditorPage
+
+        if self.routine_editor is None:
+            data_dir = self.data_dir or resolve_paths().data_dir
+            self.routine_editor = RoutineEditorPage(self.catalog, data_dir, self.theme)
+            self.stack.addWidget(self.routine_editor)
+            self.routine_editor.catalog_changed.connect(self._on_catalog_changed)
+            self.routine_editor.back_requested.connect(self.go_home)
+        self.routine_editor.set_theme(self.theme)
+        self.routine_editor.set_plan_options(self.plan_options())
+        self.routine_editor.set_catalog(self.catalog)
+        self.stack.setCurrentWidget(self.routine_editor)
+        self.setWindowTitle(f"{APP_TITLE} — Routines")
+        self.routine_editor.setFocus()
+
+    def _on_catalog_changed(self) -> None:  # routine editor
+        """The editor saved, deleted or imported: reload the catalogue and the home cards."""
+        from backcoach.catalog.loader import load_builtin_catalog
+        from backcoach.store.paths import resolve_paths
+
+        self.catalog = load_builtin_catalog((self.data_dir or resolve_paths().data_dir,))
+        self.home.set_catalog(self.catalog)
+    # routine editor: end
 
     def start_routine(self, routine_id: str, level: Level) -> None:
         """Plan the routine and start following it."""
