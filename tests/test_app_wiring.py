@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtWidgets import QMessageBox
 from tests.helpers.clock import FakeClock
 
 from backcoach.app import AppParts, build_app
@@ -80,3 +81,41 @@ def test_voice_is_wired_after_start(parts: AppParts, qtbot) -> None:
     assert prepared.args[0] > 10
     with qtbot.waitSignal(window.mute_toggled):
         qtbot.keyClick(window, Qt.Key.Key_M)
+
+
+def test_delete_history_action_asks_then_deletes(parts: AppParts, qtbot) -> None:
+    """File → Delete history… opens the history page's confirmation; "Delete history" empties it."""
+    _finish_session(parts)
+    window = parts.window
+    window.go_home()
+
+    def answer() -> None:
+        box = window.settings_and_history.history_view.delete_dialog \
+            if window.settings_and_history.history_view else None
+        if box is None or not box.isVisible():
+            QTimer.singleShot(10, answer)
+            return
+        box.button(QMessageBox.StandardButton.Yes).click()
+
+    QTimer.singleShot(0, answer)
+    window.actions_by_name["delete_history"].trigger()
+    assert parts.history.sessions() == []
+
+
+def test_slow_set_up_waits_for_the_first_paint(qtbot) -> None:
+    """after_first_paint runs its callback only once the window has painted, and only once."""
+    from PySide6.QtWidgets import QWidget
+
+    from backcoach.app import after_first_paint
+
+    widget = QWidget()
+    qtbot.addWidget(widget)
+    calls: list[int] = []
+    after_first_paint(widget, lambda: calls.append(1))
+    qtbot.wait(20)
+    assert calls == []
+    widget.show()
+    qtbot.waitUntil(lambda: calls == [1])
+    widget.repaint()
+    qtbot.wait(20)
+    assert calls == [1]

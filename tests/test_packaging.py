@@ -101,8 +101,7 @@ def test_exec_lines_are_real_commands() -> None:
 
 
 def test_install_script_installs_and_uninstalls(tmp_path: Path) -> None:
-    """The install script fills a temporary HOME's menu and icon folders, and --uninstall
-    leaves no BackCoach file behind."""
+    """The install script fills a temporary HOME's menu and icons; --uninstall leaves nothing."""
     home = tmp_path / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith("XDG_")}

@@ -45,7 +45,13 @@ def run(args: argparse.Namespace) -> int:
     app.setApplicationName("BackCoach")
     app.setApplicationDisplayName("BackCoach")
     app.setDesktopFileName("io.github.backcoach.BackCoach")
-    parts = build_app(paths.config_dir.parent if args.home else None, trace=args.trace)
+    from backcoach.ui.single_instance import claim_instance, window_request_handler
+    instance = claim_instance(paths.config_dir, args)  # one BackCoach per user and home
+    if isinstance(instance, int):  # the running one took the request (0), or not (2, 3)
+        return instance
+    parts = build_app(paths.config_dir.parent if args.home else None, trace=args.trace,
+                      kiosk=getattr(args, "kiosk", False))
+    instance.set_handler(window_request_handler(parts.window))
     window = parts.window
     if args.routine:
         routine_id, level = resolve_routine_and_level(window.catalog, args.routine, args.level)
@@ -55,15 +61,36 @@ def run(args: argparse.Namespace) -> int:
     def first_moments() -> None:
         # The safety notice comes first; a routine asked for on the command line starts
         # only once it has been read, so no hold runs behind a dialog.
+        if parts.kiosk.active and not parts.kiosk.ensure_pin():  # staff set the PIN first
+            print("backcoach: kiosk mode needs a staff PIN; none was set.", file=sys.stderr)
+            app.exit(1)
+            return
         window.show_first_run_notice()
         if args.routine:
             window.start_routine(routine_id, level)
 
-    QTimer.singleShot(0, parts.start_voice)
+    after_first_paint(window, parts.start_voice)
     QTimer.singleShot(0, first_moments)
     status = app.exec()
     parts.close()
+    instance.release()
     return status
+
+
+def after_first_paint(widget, callback) -> None:
+    """Call `callback` once the window has painted for the first time (so the user sees the
+    home screen before slower set-up, such as loading the speech engine, runs)."""
+    from PySide6.QtCore import QEvent, QObject, QTimer
+
+    class _FirstPaint(QObject):
+        def eventFilter(self, watched, event) -> bool:
+            if event.type() == QEvent.Type.Paint:
+                watched.removeEventFilter(self)
+                QTimer.singleShot(0, callback)
+                self.deleteLater()
+            return False
+
+    widget.installEventFilter(_FirstPaint(widget))
 
 
 class AppParts:
@@ -107,24 +134,35 @@ class AppParts:
         """Release files and the database."""
         if self.voice is not None:
             self.voice.shutdown()
+        if getattr(self, "kiosk", None) is not None:
+            self.kiosk.idle.stop()  # drop the application-wide input filter
         if self.trace is not None:
             self.trace.close()
         if self.history is not None:
             self.history.close()
 
 
-def build_app(home: Path | None = None, *, clock=None, trace: str | None = None) -> AppParts:
-    """Build the window and its collaborators (a QApplication must exist)."""
+def build_app(home: Path | None = None, *, clock=None, trace: str | None = None,
+              kiosk: bool = False, wall_clock=None, today=None) -> AppParts:
+    """Build the window and its collaborators (a QApplication must exist).
+
+    `kiosk` forces kiosk mode for this run (else the stored kiosk setting decides);
+    `wall_clock` (epoch seconds) times the staff PIN lock, `today` dates the kiosk counts."""
     import time
+    from datetime import date
 
     from backcoach.catalog.loader import load_builtin_catalog
     from backcoach.recorder import HistoryRecorder
     from backcoach.store.history import History
     from backcoach.store.logs import setup_logging
     from backcoach.store.paths import resolve_paths
+    from backcoach.store.profiles import ProfileStore
     from backcoach.store.settings_store import SettingsStore
+    from backcoach.store.staff import load_kiosk_config
     from backcoach.trace import TraceWriter
+    from backcoach.ui.kiosk import install_kiosk
     from backcoach.ui.main_window import MainWindow
+    from backcoach.ui.profiles import install_profiles
 
     paths = resolve_paths(home)
     problems: list[str] = []
@@ -134,21 +172,27 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None)
         log.info("BackCoach starting; log file %s", log_file)
     except OSError as exc:
         problems.append(f"{exc} BackCoach carries on, but cannot keep logs or history.")
-    settings = SettingsStore(paths.settings_file)
+    kiosk_config, kiosk_problem = load_kiosk_config(paths.config_dir)
+    kiosk_on = kiosk or kiosk_config.enabled
+    profiles = ProfileStore(paths)  # home profiles; a kiosk always uses the default one
+    profile = profiles.default if kiosk_on else profiles.active()
+    problems += [p for p in (kiosk_problem, profiles.problem) if p]
+    settings = SettingsStore(profile.settings_file)  # was paths.settings_file
     catalog = load_builtin_catalog((paths.data_dir,))
     for bad in catalog.problems:
         problems.append(f"Skipped a routine file with a problem: {bad}")
     window = MainWindow(catalog, settings, clock or time.monotonic)
-    window.data_dir = paths.data_dir  # routine editor: where user routines and exercises live
+    window.data_dir = paths.data_dir  # where user routines and exercises live
     history = None
     try:
-        history = History(paths.history_db)
+        history = History(profile.history_db)  # was paths.history_db
         if history.problem:
             problems.append(history.problem)
     except OSError as exc:
         problems.append(f"Your history cannot be opened, so this session will not be "
                         f"saved. {exc}")
-    recorder = HistoryRecorder(history, window) if history is not None else None
+    recorder = (HistoryRecorder(history, window)  # no personal history on a gym PC
+                if history is not None and not kiosk_on else None)
     trace_writer = None
     if trace:
         trace_writer = TraceWriter(Path(trace))
@@ -156,8 +200,14 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None)
             lambda driver: driver.event.connect(trace_writer.engine_event))
     from backcoach.ui.settings_and_history import SettingsAndHistory
 
-    window.settings_and_history = SettingsAndHistory(window, history)
+    # A shared gym PC shows no personal history (anonymous counts are behind the staff PIN).
+    window.settings_and_history = SettingsAndHistory(window, None if kiosk_on else history)
     for problem in problems:
         log.warning("%s", problem)
         window.banner.show_message(problem)
-    return AppParts(window, history, recorder, trace_writer)
+    parts = AppParts(window, history, recorder, trace_writer)
+    parts.kiosk = install_kiosk(parts, paths, kiosk_config, active=kiosk_on,
+                                clock=window.clock, wall_clock=wall_clock or time.time,
+                                today=today or date.today)
+    parts.profiles = install_profiles(parts, profiles, parts.kiosk)
+    return parts

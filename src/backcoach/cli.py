@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
                     "Run without a command to open the app.")
     parser.add_argument("--version", action=_VersionAction, nargs=0,
                         help="show the version and exit")
+    parser.add_argument("--kiosk", action="store_true",
+                        help="shared gym PC: full screen, a staff PIN to quit or change "
+                             "anything, no personal history")
     parser.add_argument("--home", metavar="DIR",
                         help="keep settings, history and logs in DIR "
                              "(default: $BACKCOACH_HOME or the system's user folders)")

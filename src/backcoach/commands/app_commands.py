@@ -20,6 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--trace", metavar="FILE",
                    help="write every engine event and cue as JSON lines to FILE")
+    p.add_argument("--kiosk", action="store_true", default=argparse.SUPPRESS,
+                   help="shared gym PC: full screen, staff PIN to quit or change anything, "
+                        "no personal history")
 
 
 def cmd_open(args: argparse.Namespace) -> int:

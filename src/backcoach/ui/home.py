@@ -136,6 +136,8 @@ class HomeView(QWidget):
             self.level_buttons[lv] = button
             levels.addWidget(button)
         levels.addStretch(1)
+        self.profile_slot = QHBoxLayout()  # ui/profiles.py puts the profile switcher here
+        levels.addLayout(self.profile_slot)
 
         grid_host = QWidget(objectName="page")
         self.grid = QGridLayout(grid_host)
@@ -164,6 +166,11 @@ class HomeView(QWidget):
         layout.setContentsMargins(32, 24, 32, 24)
         layout.setSpacing(16)
         layout.addLayout(header)
+        self.kiosk_hint = QLabel(objectName="kioskHint")  # one large line on how to start
+        self.kiosk_hint.setWordWrap(True)
+        self.kiosk_hint.setStyleSheet("font-size: 22pt; font-weight: 600;")
+        self.kiosk_hint.hide()
+        layout.addWidget(self.kiosk_hint)
         layout.addLayout(levels)
         layout.addWidget(scroll, 1)
         layout.addLayout(bottom)

@@ -114,12 +114,11 @@ class SafetyNotice(QDialog):
 class MainWindow(QMainWindow):
     """Home, session and done pages with the menus and shortcuts that drive them."""
 
-    data_dir = None  # routine editor: the user data folder (Path), set by app.build_app
-    routine_editor = None  # routine editor: the RoutineEditorPage, made on first use
-
     session_started = Signal(object)  # EngineDriver
     session_finished = Signal(object, object)  # SessionSummary, Finished
     mute_toggled = Signal(bool)
+    data_dir = None  # the user data folder (Path), set by app.build_app
+    routine_editor = None  # the RoutineEditorPage, made on first use
 
     def __init__(self, catalog: Catalog, settings: SettingsStore,
                  clock: Clock = time.monotonic) -> None:
@@ -196,8 +195,8 @@ class MainWindow(QMainWindow):
             "safety": self._action("safety", "Safety notice", [], self.show_safety_notice),
             "about": self._action("about", "About BackCoach", [], self.show_about),
             "quit": self._action("quit", "Quit", ["Ctrl+Q"], self.close),
-            "edit_routines": self._action("edit_routines", "Edit routines…", ["Ctrl+E"],  # routine editor
-                                          self.open_routine_editor),  # routine editor
+            "edit_routines": self._action("edit_routines", "Edit routines…", ["Ctrl+E"],
+                                          self.open_routine_editor),
         }
         for name, label in (("pause", "Pause or resume"), ("next", "Next step"),
                             ("previous", "Previous step"), ("restart", "Restart this step"),
@@ -209,7 +208,7 @@ class MainWindow(QMainWindow):
     def _make_menus(self) -> None:
         a = self.actions_by_name
         bar = self.menuBar()
-        file_menu = self.file_menu = bar.addMenu("&File")
+        file_menu = self.file_menu = bar.addMenu("&File")  # profiles/kiosk actions join it
         file_menu.addAction(a["quit"])
         session = bar.addMenu("&Session")
         for name in ("pause", "next", "previous", "restart"):
@@ -221,8 +220,8 @@ class MainWindow(QMainWindow):
         view.addAction(a["high_contrast"])
         voice = self.voice_menu = bar.addMenu("V&oice")
         voice.addAction(a["mute"])
-        routines_menu = bar.addMenu("&Routines")  # routine editor
-        routines_menu.addAction(a["edit_routines"])  # routine editor
+        routines_menu = bar.addMenu("&Routines")
+        routines_menu.addAction(a["edit_routines"])
         help_menu = bar.addMenu("&Help")
         help_menu.addAction(a["safety"])
         help_menu.addAction(a["about"])
@@ -253,8 +252,7 @@ class MainWindow(QMainWindow):
         self._set_session_actions(False)
         self.home.setFocus()
 
-    # routine editor: begin
-    def open_routine_editor(self) -> None:  # routine editor
+    def open_routine_editor(self) -> None:
         """Ctrl+E: the routine editor as a page (staff only in kiosk mode)."""
         if self.driver is not None or not self.gatekeeper("editor"):
             return
@@ -274,14 +272,13 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(f"{APP_TITLE} — Routines")
         self.routine_editor.setFocus()
 
-    def _on_catalog_changed(self) -> None:  # routine editor
+    def _on_catalog_changed(self) -> None:
         """The editor saved, deleted or imported: reload the catalogue and the home cards."""
         from backcoach.catalog.loader import load_builtin_catalog
         from backcoach.store.paths import resolve_paths
 
         self.catalog = load_builtin_catalog((self.data_dir or resolve_paths().data_dir,))
         self.home.set_catalog(self.catalog)
-    # routine editor: end
 
     def start_routine(self, routine_id: str, level: Level) -> None:
         """Plan the routine and start following it."""
@@ -345,6 +342,13 @@ class MainWindow(QMainWindow):
             self.driver.stop()
         self.driver.deleteLater()
         self.driver = None
+
+    def discard_session(self) -> None:
+        """Stop any session without a summary, forget the last one, go home (kiosk reset)."""
+        self._end_driver()
+        self.last_summary = None
+        self.last_done_segments = frozenset()
+        self.go_home()
 
     def confirm_leave(self) -> None:
         """Esc: ask before leaving; the session waits, paused, while the question is open."""

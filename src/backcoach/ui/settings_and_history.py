@@ -26,6 +26,9 @@ class SettingsAndHistory:
         self.settings_action = self._action("settings", "Settings…", "Ctrl+,", self.open_settings)
         window.file_menu.insertAction(window.actions_by_name["quit"], self.settings_action)
         window.file_menu.insertSeparator(window.actions_by_name["quit"])
+        self.delete_action = self._action("delete_history", "Delete history…", "",
+                                          self.delete_history)
+        window.file_menu.insertAction(window.actions_by_name["quit"], self.delete_action)
         self.history_action = self._action("history", "History", "Ctrl+H", self.show_history)
         window.view_menu.insertAction(window.actions_by_name["fullscreen"], self.history_action)
         self.history_action.setEnabled(history is not None)
@@ -37,7 +40,8 @@ class SettingsAndHistory:
     def _action(self, name: str, text: str, keys: str, slot) -> QAction:
         action = QAction(text, self.window)
         action.setObjectName(f"action-{name}")
-        action.setShortcut(QKeySequence(keys))
+        if keys:
+            action.setShortcut(QKeySequence(keys))
         action.triggered.connect(slot)
         self.window.addAction(action)
         self.window.actions_by_name[name] = action
@@ -81,6 +85,17 @@ class SettingsAndHistory:
         self.history_view.refresh()
         window.stack.setCurrentWidget(self.history_view)
         self.history_view.setFocus()
+
+    def delete_history(self) -> None:
+        """File → Delete history…: staff only in kiosk mode; the page asks before deleting."""
+        if self.window.driver is not None or not self.window.gatekeeper("delete-history"):
+            return
+        if self.history is None:
+            self.window.banner.show_message("There is no personal history to delete: "
+                                            "kiosk mode keeps none.")
+            return
+        self.show_history()
+        self.history_view.confirm_delete()
 
     def _back_home(self) -> None:
         self.refresh()
