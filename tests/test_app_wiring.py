@@ -7,21 +7,16 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QMessageBox
-from tests.helpers.clock import FakeClock
+from tests.helpers.app import build_test_app, step
 
-from backcoach.app import AppParts, build_app
+from backcoach.app import AppParts
 from backcoach.catalog.model import Level
 
 
 @pytest.fixture
 def parts(qtbot, home: Path):
     """A fully built app with a fake clock."""
-    clock = FakeClock()
-    built = build_app(home, clock=clock)
-    built.clock = clock
-    qtbot.addWidget(built.window)
-    built.window.resize(1366, 768)
-    built.window.show()
+    built = build_test_app(qtbot, home)
     yield built
     built.close()
 
@@ -30,8 +25,7 @@ def _finish_session(parts: AppParts) -> None:
     window = parts.window
     window.start_routine("lower-back-for-runners", Level.BEGINNER)
     while window.driver is not None:
-        parts.clock.advance(1)
-        window.driver.tick()
+        step(parts, 1)
 
 
 def test_history_page_and_home_line_follow_sessions(parts: AppParts, qtbot) -> None:

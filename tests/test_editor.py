@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
-from tests.helpers.clock import FakeClock
+from tests.helpers.app import build_test_app, step
 
-from backcoach.app import AppParts, build_app
+from backcoach.app import AppParts
 from backcoach.catalog.loader import load_builtin_catalog
 from backcoach.catalog.model import Level
 from backcoach.catalog.user_files import to_toml
@@ -21,13 +21,7 @@ from backcoach.ui.theme import DARK, HIGH_CONTRAST, LIGHT
 
 
 def _build(home: Path, qtbot) -> AppParts:
-    clock = FakeClock()
-    parts = build_app(home, clock=clock)
-    parts.clock = clock
-    qtbot.addWidget(parts.window)
-    parts.window.resize(1366, 768)
-    parts.window.show()
-    return parts
+    return build_test_app(qtbot, home)
 
 
 @pytest.fixture
@@ -38,13 +32,7 @@ def app_parts(qtbot, home: Path):
     parts.close()
 
 
-def _step(parts: AppParts, seconds: float) -> None:
-    while seconds > 0:
-        step = min(1.0, seconds)
-        parts.clock.advance(step)
-        seconds -= step
-        if parts.window.driver is not None:
-            parts.window.driver.tick()
+_step = step
 
 
 def _order(editor: RoutineEditor) -> list[str]:

@@ -9,9 +9,10 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QEvent, Qt, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
+from tests.helpers.app import build_test_app, step
 from tests.helpers.clock import FakeClock
 
-from backcoach.app import AppParts, build_app
+from backcoach.app import AppParts
 from backcoach.session.events import State
 from backcoach.store.history import History
 from backcoach.store.logs import close_logging
@@ -92,23 +93,18 @@ def _activate(window: QWidget, qtbot) -> None:
 
 def _step(parts: AppParts, seconds: float) -> None:
     """Let `seconds` pass, ticking the engine and the idle check as the real timers do."""
-    while seconds > 0:
-        step = min(1.0, seconds)
-        parts.clock.advance(step)
-        seconds -= step
-        if parts.window.driver is not None:
-            parts.window.driver.tick()
-        parts.kiosk.idle.check()
+    step(parts, seconds, after_tick=parts.kiosk.idle.check)
 
 
 def _build(qtbot, home: Path, **kwargs) -> AppParts:
-    clock, wall = FakeClock(), FakeClock(1_700_000_000.0)
-    parts = build_app(home, clock=clock, wall_clock=wall, today=lambda: TODAY, **kwargs)
-    parts.clock, parts.wall = clock, wall
+    wall = FakeClock(1_700_000_000.0)
+    holder: list[AppParts] = []
     # pytest-qt closes the window before fixtures end: let it close without a PIN.
-    qtbot.addWidget(parts.window, before_close_func=lambda _w: setattr(parts.kiosk, "active", False))
-    parts.window.resize(1366, 768)
-    parts.window.show()
+    parts = build_test_app(qtbot, home, wall_clock=wall, today=lambda: TODAY,
+                           before_close=lambda _w: setattr(holder[0].kiosk, "active", False),
+                           **kwargs)
+    holder.append(parts)
+    parts.wall = wall
     _activate(parts.window, qtbot)
     return parts
 

@@ -7,20 +7,15 @@ import json
 import os
 from pathlib import Path
 
-from tests.helpers.clock import FakeClock
+from tests.helpers.app import build_test_app
 
-from backcoach.app import build_app
 from backcoach.catalog.model import Level
 from backcoach.store import atomic
 from backcoach.store.history import History
 
 
 def _build(qtbot, home: Path):
-    clock = FakeClock()
-    parts = build_app(home, clock=clock)
-    parts.clock = clock
-    qtbot.addWidget(parts.window)
-    return parts
+    return build_test_app(qtbot, home)
 
 
 def _play(parts, seconds: float) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtWidgets import QApplication, QMessageBox
+from tests.helpers.app import build_test_app, step
 from tests.helpers.clock import FakeClock
 
 from backcoach.app import AppParts, build_app, display_problem
@@ -19,26 +20,14 @@ from backcoach.ui.widgets import countdown_text
 @pytest.fixture
 def app_parts(qtbot, home: Path):
     """A fully built app (real settings, history and catalogue) with a fake clock."""
-    clock = FakeClock()
-    parts = build_app(home, clock=clock)
-    parts.clock = clock
-    qtbot.addWidget(parts.window)
-    parts.window.resize(1366, 768)
-    parts.window.show()
+    parts = build_test_app(qtbot, home)
     parts.window.activateWindow()
     qtbot.waitActive(parts.window)
     yield parts
     parts.close()
 
 
-def _step(parts: AppParts, seconds: float) -> None:
-    """Let `seconds` pass, ticking at least once a second as the real timer does."""
-    while seconds > 0:
-        step = min(1.0, seconds)
-        parts.clock.advance(step)
-        seconds -= step
-        if parts.window.driver is not None:
-            parts.window.driver.tick()
+_step = step
 
 
 def test_default_routine_start_to_summary(app_parts: AppParts, qtbot) -> None:

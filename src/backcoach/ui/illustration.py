@@ -29,6 +29,9 @@ if TYPE_CHECKING:  # the pose model is imported on the first movement, not at st
     from backcoach.art.scene import Scene
 
 FRAME_INTERVAL_MS = 80  # 12.5 frames a second: smooth for slow moves, light on the CPU
+FRAME_STEPS = 48  # in-between poses per movement (a 4 s move shows about 50 frames)
+MAX_CACHED_FRAMES = 600  # small SVG renderers, a few kB each
+_frames: dict[tuple, QSvgRenderer] = {}
 ASPECT = 3 / 2  # every illustration's viewBox (backcoach.art.render.WIDTH / HEIGHT)
 ICON_FILE = "icons/backcoach.svg"  # as written by backcoach.art.build
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
@@ -178,6 +181,7 @@ class IllustrationView(QWidget):
         self._scene: Scene | None = None
         self._view: View | None = None
         self._poses: tuple[Pose, Pose] | None = None
+        self._move_key: tuple[str, str, str] = ("", "", "")  # exercise, from, to
         self._started = 0.0
         self._seconds = 0.0
         self._paused_at: float | None = None
@@ -227,6 +231,7 @@ class IllustrationView(QWidget):
         self._exercise, self._position, self._mirrored = exercise, to_position, mirrored
         self._scene, self._view = scene, _framing(ex_id)
         self._poses = (scene.positions[from_position], scene.positions[to_position])
+        self._move_key = (ex_id, from_position, to_position)
         self._started, self._seconds, self._paused_at = self._clock(), float(seconds), None
         self.progress = 0.0
         self._describe()
@@ -265,12 +270,22 @@ class IllustrationView(QWidget):
 
     def _render_frame(self, t: float) -> None:
         assert self._scene is not None and self._view is not None and self._poses is not None
-        from backcoach.art.pose import ease
-        from backcoach.art.render import draw
+        # Frames sit on a fixed grid of FRAME_STEPS per movement, so the reps after the
+        # first replay cached renderers instead of redoing the pose maths and SVG parsing.
+        step = round(t * FRAME_STEPS)
+        key = (*self._move_key, self._theme, step)
+        renderer = _frames.get(key)
+        if renderer is None:
+            from backcoach.art.pose import ease
+            from backcoach.art.render import draw
 
-        pose = self._poses[0].lerp(self._poses[1], ease(t))
-        svg = apply_theme(draw(self._scene, pose, self._view), self._theme)
-        self._renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+            pose = self._poses[0].lerp(self._poses[1], ease(step / FRAME_STEPS))
+            svg = apply_theme(draw(self._scene, pose, self._view), self._theme)
+            renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
+            if len(_frames) >= MAX_CACHED_FRAMES:
+                _frames.pop(next(iter(_frames)))  # the oldest: movements come round again
+            _frames[key] = renderer
+        self._renderer = renderer
         self.update()
 
     def _next_frame(self) -> None:

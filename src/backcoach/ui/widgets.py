@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QSizePolicy, QWidget
 from backcoach.catalog.model import Breathing
 from backcoach.ui.theme import LIGHT, Theme
 
-PACER_FPS = 10  # smooth enough for a circle that grows over seconds, cheap on the CPU
+PACER_FPS = 8  # smooth enough for a circle that grows over seconds, cheap on the CPU
 
 
 def format_clock(seconds: float) -> str:
@@ -188,12 +188,12 @@ class CountdownDial(QWidget):
             _, size = breath
             radius_max = min(rect.width(), rect.height()) * 0.5
             radius = radius_max * (0.5 + 0.5 * size)
-            fill = QColor(self._color)
-            fill.setAlpha(38)
+            # A ring, not a filled disc: filling a half-transparent disc this size every
+            # frame was the pacer's whole cost.
             ring = QColor(self._color)
-            ring.setAlpha(150)
-            painter.setPen(QPen(ring, max(2.0, radius_max * 0.02)))
-            painter.setBrush(fill)
+            ring.setAlpha(130)
+            painter.setPen(QPen(ring, max(3.0, radius_max * 0.035)))
+            painter.setBrush(Qt.BrushStyle.NoBrush)
             painter.drawEllipse(rect.center(), radius, radius)
         painter.drawPixmap(0, 0, self._digits_layer())
         painter.end()
