@@ -77,8 +77,9 @@ def wait_mapped(name: str, env: dict[str, str], proc: subprocess.Popen, timeout:
         if out.strip():
             return time.perf_counter() - start
         if proc.poll() is not None:
-            raise RuntimeError(f"process exited early ({proc.returncode})")
-        time.sleep(0.003)
+            tail = Path(proc.log_path).read_text(errors="replace")[-1500:]
+            raise RuntimeError(f"process exited early ({proc.returncode}):\n{tail}")
+        time.sleep(0.02)
     raise TimeoutError(name)
 
 
@@ -94,8 +95,12 @@ def make_home(voice: bool = True) -> Path:
 
 
 def launch(cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
-    """Start a process quietly."""
-    return subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """Start a process; its output goes to a log file, shown if it dies early."""
+    with tempfile.NamedTemporaryFile(prefix="backcoach-bench-", suffix=".log",
+                                     delete=False) as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log.name  # type: ignore[attr-defined]
+    return proc
 
 
 def stop(proc: subprocess.Popen) -> None:

@@ -20,41 +20,60 @@ def missing_tools() -> list[str]:
     return [tool for tool in TOOLS if shutil.which(tool) is None]
 
 
-@contextmanager
-def xvfb(width: int = 1366, height: int = 768) -> Iterator[str]:
-    """Start Xvfb on a display number it picks itself (-displayfd), and yield it (":N").
-
-    Letting Xvfb choose avoids clashing with another X server, including one whose
-    socket is not visible here (a chroot shares the abstract socket namespace).
-    """
+def _start(number: int, width: int, height: int, log) -> subprocess.Popen | None:
+    """Start Xvfb on :number; the process once it is ready, or None if it could not start."""
     read_fd, write_fd = os.pipe()
-    # Not a pipe (a full pipe would block a long-running Xvfb); closed in the finally below.
-    log = tempfile.TemporaryFile()  # noqa: SIM115
-    proc = subprocess.Popen(["Xvfb", "-displayfd", str(write_fd), "-screen", "0",
+    proc = subprocess.Popen(["Xvfb", f":{number}", "-displayfd", str(write_fd), "-screen", "0",
                              f"{width}x{height}x24", "-nolisten", "tcp"],
                             stdout=subprocess.DEVNULL, stderr=log, pass_fds=(write_fd,))
     os.close(write_fd)
+    ready = b""
+    deadline = time.monotonic() + 15
     try:
-        number = b""
-        deadline = time.monotonic() + 15
-        while not number.endswith(b"\n"):
-            ready, _, _ = select.select([read_fd], [], [], 0.2)
-            if ready:
+        while not ready.endswith(b"\n") and time.monotonic() < deadline:
+            if select.select([read_fd], [], [], 0.2)[0]:
                 chunk = os.read(read_fd, 16)
                 if not chunk:
                     break
-                number += chunk
-            if proc.poll() is not None or time.monotonic() > deadline:
+                ready += chunk
+            elif proc.poll() is not None:
                 break
-        if not number.strip():
-            log.seek(0)
-            err = log.read().decode(errors="replace")
-            raise RuntimeError(f"Xvfb did not start: {err.strip()[-300:]}")
-        yield f":{int(number)}"
     finally:
         os.close(read_fd)
-        proc.terminate()
-        proc.wait(timeout=10)
+    if ready.strip():
+        return proc
+    proc.kill()
+    proc.wait()
+    return None
+
+
+@contextmanager
+def xvfb(width: int = 1366, height: int = 768) -> Iterator[str]:
+    """Start Xvfb on a free display from :57 up, and yield it (":N").
+
+    A display counts as taken when its socket or lock file exists, or when Xvfb says so
+    (a chroot shares the abstract socket namespace with the host, so a display can be
+    taken with no file here). Xvfb reports readiness through -displayfd.
+    """
+    # Not a pipe (a full pipe would block a long-running Xvfb); closed in the finally below.
+    log = tempfile.TemporaryFile()  # noqa: SIM115
+    proc, number = None, 57
+    try:
+        for number in range(57, 160):
+            if Path(f"/tmp/.X11-unix/X{number}").exists() or \
+                    Path(f"/tmp/.X{number}-lock").exists():
+                continue
+            proc = _start(number, width, height, log)
+            if proc is not None:
+                break
+        if proc is None:
+            log.seek(0)
+            raise RuntimeError(f"Xvfb did not start: {log.read().decode(errors='replace')[-300:]}")
+        yield f":{number}"
+    finally:
+        if proc is not None:
+            proc.terminate()
+            proc.wait(timeout=10)
         log.close()
 
 

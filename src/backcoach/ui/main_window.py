@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
 from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
@@ -37,9 +38,11 @@ from backcoach.store.settings import WindowState
 from backcoach.store.settings_store import SettingsStore
 from backcoach.ui.driver import EngineDriver
 from backcoach.ui.home import HomeView
-from backcoach.ui.session_view import SessionView
 from backcoach.ui.summary import SessionSummary, SummaryView, summarise
 from backcoach.ui.theme import palette_for, resolve_theme, style_sheet
+
+if TYPE_CHECKING:
+    from backcoach.ui.session_view import SessionView
 
 APP_TITLE = "BackCoach"
 SAFETY_NOTICE = (
@@ -140,10 +143,10 @@ class MainWindow(QMainWindow):
         level = Level(settings.settings.default_level)
         self.home = HomeView(catalog, level)
         self.home.set_plan_options(self.plan_options())
-        self.session_view = SessionView(self.actions_by_name)
+        self._session_view: SessionView | None = None  # built for the first session
         self.summary_view = SummaryView()
         self.stack = QStackedWidget()
-        for page in (self.home, self.session_view, self.summary_view):
+        for page in (self.home, self.summary_view):
             self.stack.addWidget(page)
         self.banner = Banner()
         central = QWidget(objectName="page")
@@ -165,6 +168,18 @@ class MainWindow(QMainWindow):
         self.go_home()
         if settings.load_problem:
             self.banner.show_message(settings.load_problem)
+
+    @property
+    def session_view(self) -> SessionView:
+        """The follow-along page, built on first use: the home screen does not need its
+        illustration, painted widgets and their imports at start-up."""
+        if self._session_view is None:
+            from backcoach.ui import session_view as page
+
+            self._session_view = page.SessionView(self.actions_by_name)
+            self.stack.addWidget(self._session_view)
+            self._session_view.set_theme(self.theme)
+        return self._session_view
 
     # -- actions and menus -----------------------------------------------------------
     def _action(self, name: str, text: str, keys: list[str], slot: Callable[[], None],
@@ -336,7 +351,8 @@ class MainWindow(QMainWindow):
     def _end_driver(self) -> None:
         if self.driver is None:
             return
-        self.session_view.unbind()
+        if self._session_view is not None:
+            self._session_view.unbind()
         if self.driver.engine.state is not State.FINISHED:
             self.driver.finished.disconnect(self._on_finished)
             self.driver.stop()
@@ -404,7 +420,8 @@ class MainWindow(QMainWindow):
         if app is not None:
             app.setPalette(palette_for(theme))
         self.setStyleSheet(style_sheet(theme))
-        self.session_view.set_theme(theme)
+        if self._session_view is not None:
+            self._session_view.set_theme(theme)
 
     def changeEvent(self, event) -> None:
         """Follow the desktop when it switches between light and dark."""
