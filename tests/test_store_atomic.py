@@ -234,3 +234,17 @@ def test_copy_aside_keeps_the_original_in_place(target: Path) -> None:
     assert backup.name == "settings.json.v1.bak"
     assert backup.read_bytes() == target.read_bytes() == b"original"
     assert copy_aside(target, b"again", tag="v1.bak").name == "settings.json.v1.bak.1"
+
+
+def test_read_json_file_missing_good_and_damaged(tmp_path: Path) -> None:
+    """read_json_file: missing gives None, good data is parsed, damage is moved aside whole."""
+    from backcoach.store.atomic import read_json_file
+
+    path = tmp_path / "x.json"
+    assert read_json_file(path, dict) == (None, None)
+    path.write_text('{"a": 1}')
+    assert read_json_file(path, lambda d: d["a"]) == (1, None)
+    path.write_text('{"b": 1}')
+    value, damage = read_json_file(path, lambda d: d["a"])
+    assert value is None and isinstance(damage.error, KeyError)
+    assert damage.backup.read_text() == '{"b": 1}' and not path.exists()

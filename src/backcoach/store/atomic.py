@@ -10,17 +10,27 @@ from __future__ import annotations
 
 import errno
 import itertools
+import json
 import logging
 import os
 import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any, NamedTuple, TypeVar
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
 _NOT_WRITABLE = {errno.EACCES, errno.EPERM, errno.EROFS}
+
+
+class Damage(NamedTuple):
+    """A damaged file that was moved aside: what was wrong, and where the file is now."""
+
+    error: Exception
+    backup: Path
 
 
 class StorageError(OSError):
@@ -124,6 +134,32 @@ def move_aside(path: Path) -> Path:
             raise storage_error("move aside", path, exc, unchanged=False) from exc
         log.warning("moved %s aside to %s", path, target)
         return target
+
+
+# What a damaged JSON file (or a parser checking its content) raises; binascii.Error is a
+# ValueError.
+DAMAGED_JSON = (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError,
+                AttributeError)
+
+
+def read_json_file(path: Path, parse: Callable[[Any], T]) -> tuple[T | None, Damage | None]:
+    """Read a small JSON file the app owns, never losing it if it is damaged.
+
+    Missing: (None, None). Not readable: StorageError. Not JSON, or `parse` (which checks
+    and converts the decoded data) raises one of DAMAGED_JSON: the file is moved aside and
+    (None, Damage(error, backup)) returned; StorageError if it cannot be moved aside.
+    """
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None, None
+    except OSError as exc:
+        raise storage_error("read", path, exc) from exc
+    try:
+        return parse(json.loads(raw.decode("utf-8"))), None
+    except DAMAGED_JSON as exc:
+        return None, Damage(error=exc, backup=move_aside(path))
 
 
 def copy_aside(path: Path, data: bytes, tag: str = "bak") -> Path:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 
-from backcoach.store.atomic import atomic_write_text, move_aside, storage_error
+from backcoach.store.atomic import atomic_write_text, read_json_file, storage_error
 
 log = logging.getLogger(__name__)
 
@@ -43,27 +43,13 @@ class KioskStats:
         self.problem: str | None = None
 
     def _read(self) -> dict[str, dict[str, list[int]]]:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            raise storage_error("read", self.path, exc) from exc
-        try:
-            data = json.loads(raw.decode("utf-8"))
-            days = data["days"]
-            clean = {str(d): {str(r): [int(c[0]), int(c[1])] for r, c in routines.items()}
-                     for d, routines in days.items()}
-            for d in clean:
-                date.fromisoformat(d)
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, IndexError,
-                AttributeError) as exc:
-            backup = move_aside(self.path)
-            self.problem = (f"The kiosk counts {self.path} were damaged ({type(exc).__name__}); "
-                            f"they were moved to {backup} and counting starts again.")
+        days, damage = read_json_file(self.path, _parse_days)
+        if damage is not None:
+            self.problem = (f"The kiosk counts {self.path} were damaged "
+                            f"({type(damage.error).__name__}); they were moved to "
+                            f"{damage.backup} and counting starts again.")
             log.warning("%s", self.problem)
-            return {}
-        return clean
+        return days or {}
 
     def _write(self, days: dict[str, dict[str, list[int]]]) -> None:
         oldest = (self.today() - timedelta(days=KEEP_DAYS)).isoformat()
@@ -123,3 +109,11 @@ class KioskStats:
         except OSError as exc:
             raise storage_error("delete", self.path, exc) from exc
 
+
+def _parse_days(data: dict) -> dict[str, dict[str, list[int]]]:
+    """The counts per ISO day and routine: [started, completed]; raises if malformed."""
+    clean = {str(d): {str(r): [int(c[0]), int(c[1])] for r, c in routines.items()}
+             for d, routines in data["days"].items()}
+    for day in clean:
+        date.fromisoformat(day)
+    return clean

@@ -18,7 +18,6 @@ idle times. Both files are written atomically; an unreadable one is moved aside 
 from __future__ import annotations
 
 import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -31,7 +30,13 @@ from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 from typing import Any
 
-from backcoach.store.atomic import StorageError, atomic_write_text, move_aside, storage_error
+from backcoach.store.atomic import (
+    StorageError,
+    atomic_write_text,
+    move_aside,
+    read_json_file,
+    storage_error,
+)
 
 log = logging.getLogger(__name__)
 
@@ -95,22 +100,13 @@ class StaffStore:
     # ------------------------------------------------------------ file
 
     def _read(self) -> dict[str, Any]:
-        try:
-            raw = self.path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            raise storage_error("read", self.path, exc) from exc
-        try:
-            data = json.loads(raw.decode("utf-8"))
-            _check_record(data)
-        except (UnicodeDecodeError, ValueError, KeyError, TypeError, binascii.Error) as exc:
-            backup = move_aside(self.path)
-            self.problem = (f"The staff PIN file {self.path} was damaged ({type(exc).__name__}); "
-                            f"it was moved to {backup}. Set a new staff PIN.")
-            log.warning("staff PIN file damaged; moved to %s", backup)
-            return {}
-        return data
+        data, damage = read_json_file(self.path, _checked_record)
+        if damage is not None:
+            self.problem = (f"The staff PIN file {self.path} was damaged "
+                            f"({type(damage.error).__name__}); it was moved to {damage.backup}. "
+                            f"Set a new staff PIN.")
+            log.warning("staff PIN file damaged; moved to %s", damage.backup)
+        return data or {}
 
     def _write(self, data: dict[str, Any]) -> None:
         try:
@@ -190,6 +186,12 @@ class StaffStore:
 
 def _b64(data: bytes) -> str:
     return base64.b64encode(data).decode("ascii")
+
+
+def _checked_record(data: Any) -> dict[str, Any]:
+    """`data` if it is a well-formed staff record; raises otherwise."""
+    _check_record(data)
+    return data
 
 
 def _check_record(data: Any) -> None:
