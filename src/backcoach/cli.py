@@ -37,8 +37,11 @@ class UsageError(Exception):
     """A user mistake on the command line: printed in one line, exit status 2."""
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full parser, with every registered subcommand."""
+APP_COMMANDS = ("open", "start")  # registered by app_commands: the windowed app
+
+
+def build_parser(modules: Sequence[str] = COMMAND_MODULES) -> argparse.ArgumentParser:
+    """The parser with the subcommands of `modules` (all of them unless told)."""
     parser = argparse.ArgumentParser(
         prog="backcoach",
         description="A coach for lower-back routines for runners. "
@@ -52,10 +55,26 @@ def build_parser() -> argparse.ArgumentParser:
                         help="keep settings, history and logs in DIR "
                              "(default: $BACKCOACH_HOME or the system's user folders)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMAND_MODULES:
+    for name in modules:
         module = importlib.import_module(f"backcoach.commands.{name}")
         module.register(subparsers)
     return parser
+
+
+def modules_needed(argv: Sequence[str]) -> Sequence[str]:
+    """Only the app's own commands when the window is what was asked for: importing every
+    command module (catalogue, art, voice) costs the window tens of milliseconds."""
+    if any(arg in ("-h", "--help") for arg in argv):
+        return COMMAND_MODULES
+    command = None
+    args = iter(argv)
+    for arg in args:
+        if arg == "--home":
+            next(args, None)  # its value, not a command
+        elif not arg.startswith("-"):
+            command = arg
+            break
+    return ("app_commands",) if command in (None, *APP_COMMANDS) else COMMAND_MODULES
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -64,10 +83,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         from backcoach.voice.diagnose import run_qt_probe
 
         return run_qt_probe()
-    parser = build_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser(modules_needed(argv))
     args = parser.parse_args(argv)
     if args.command is None:
-        args = parser.parse_args([*(argv if argv is not None else sys.argv[1:]), "open"])
+        args = parser.parse_args([*argv, "open"])
     try:
         return int(args.func(args) or 0)
     except UsageError as exc:

@@ -1,0 +1,41 @@
+"""The command line loads only what the asked-for command needs."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from backcoach.cli import COMMAND_MODULES, main, modules_needed
+
+
+@pytest.mark.parametrize("argv", [[], ["--kiosk"], ["--home", "routines"], ["start", "x"],
+                                  ["--home=/tmp/h", "open"]])
+def test_opening_the_window_registers_only_the_app_commands(argv):
+    """No command (or open/start) needs only app_commands, even when --home's value looks like a command."""
+    assert modules_needed(argv) == ("app_commands",)
+
+
+@pytest.mark.parametrize("argv", [["routines"], ["--home", "h", "exercises"], ["-h"], ["start", "--help"],
+                                  ["no-such-command"]])
+def test_other_commands_and_help_register_everything(argv):
+    """Other commands, help and mistakes get the full parser (so errors list every choice)."""
+    assert modules_needed(argv) == COMMAND_MODULES
+
+
+def test_unknown_command_still_lists_the_choices(capsys):
+    """A mistyped command exits 2 and names the real commands."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["routinez"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "routines" in err and "start" in err
+
+
+def test_opening_the_window_imports_no_catalogue_command_modules():
+    """Parsing for the window leaves the other command modules unloaded."""
+    code = ("import sys; from backcoach import cli; cli.build_parser(cli.modules_needed([]));"
+            "print(sorted(m for m in sys.modules if m.startswith('backcoach.commands.')))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "['backcoach.commands.app_commands']"
