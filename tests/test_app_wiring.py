@@ -63,18 +63,53 @@ def test_settings_and_history_wait_while_a_session_runs(parts: AppParts) -> None
     assert window.stack.currentWidget() == window.session_view
 
 
+def test_home_screen_does_not_load_the_voice(parts: AppParts, qtbot) -> None:
+    """Until something needs it, no voice coach (speech engine, audio stack) exists."""
+    parts.load_voice_when_needed()
+    qtbot.waitExposed(parts.window)
+    qtbot.wait(50)
+    assert parts.voice is None and parts.window.voice_coach is None
+
+
 @pytest.mark.speech
-def test_voice_is_wired_after_start(parts: AppParts, qtbot) -> None:
-    """start_voice builds the real coach; a session start makes it render the routine's phrases."""
+def test_voice_loads_when_a_session_starts(parts: AppParts, qtbot) -> None:
+    """The first session start loads the real coach, which then renders the routine's phrases."""
     window = parts.window
-    parts.start_voice()
-    assert window.voice_coach is parts.voice
+    parts.load_voice_when_needed()
     assert "action-test_voice" in {a.objectName() for a in window.voice_menu.actions()}
-    with qtbot.waitSignal(parts.voice.prepared, timeout=30_000) as prepared:
+    with qtbot.waitSignal(window.session_started):
         window.start_routine("lower-back-for-runners", Level.BEGINNER)
+    coach = parts.voice
+    assert coach is not None and window.voice_coach is coach
+    with qtbot.waitSignal(coach.prepared, timeout=30_000) as prepared:
+        pass
     assert prepared.args[0] > 10
+    assert parts.start_voice() is coach  # loaded once
     with qtbot.waitSignal(window.mute_toggled):
         qtbot.keyClick(window, Qt.Key.Key_M)
+
+
+@pytest.mark.speech
+def test_settings_dialog_loads_the_voice_for_its_voice_list(parts: AppParts, qtbot) -> None:
+    """Opening settings loads the voice and waits for the engine, so the voice list is filled."""
+    window = parts.window
+    parts.load_voice_when_needed()
+    seen: list[int] = []
+
+    def look() -> None:
+        from PySide6.QtWidgets import QApplication
+
+        dialog = QApplication.activeModalWidget()
+        if dialog is None:
+            QTimer.singleShot(10, look)
+            return
+        seen.append(len(dialog.voices))
+        dialog.reject()
+
+    QTimer.singleShot(0, look)
+    window.settings_and_history.open_settings()
+    assert parts.voice is not None
+    assert seen and seen[0] > 0
 
 
 def test_delete_history_action_asks_then_deletes(parts: AppParts, qtbot) -> None:
@@ -94,22 +129,3 @@ def test_delete_history_action_asks_then_deletes(parts: AppParts, qtbot) -> None
     QTimer.singleShot(0, answer)
     window.actions_by_name["delete_history"].trigger()
     assert parts.history.sessions() == []
-
-
-def test_slow_set_up_waits_for_the_first_paint(qtbot) -> None:
-    """after_first_paint runs its callback only once the window has painted, and only once."""
-    from PySide6.QtWidgets import QWidget
-
-    from backcoach.app import after_first_paint
-
-    widget = QWidget()
-    qtbot.addWidget(widget)
-    calls: list[int] = []
-    after_first_paint(widget, lambda: calls.append(1))
-    qtbot.wait(20)
-    assert calls == []
-    widget.show()
-    qtbot.waitUntil(lambda: calls == [1])
-    widget.repaint()
-    qtbot.wait(20)
-    assert calls == [1]

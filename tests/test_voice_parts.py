@@ -42,6 +42,21 @@ def _tone(seconds: float, amplitude: int = 8000) -> list[int]:
             for i in range(round(seconds * SAMPLE_RATE))]
 
 
+def test_a_silent_linux_machine_does_not_load_qtmultimedia(monkeypatch) -> None:
+    """With no ALSA card and no sound server, Qt is not asked; with either, it is."""
+    asked: list[int] = []
+    monkeypatch.setattr(playback.sys, "platform", "linux")
+    monkeypatch.setattr(playback, "qt_audio_outputs", lambda: asked.append(1) or ("Speakers",))
+    monkeypatch.setattr(playback, "alsa_cards", lambda: ())
+    monkeypatch.setattr(playback, "sound_server_socket", lambda environ=None: None)
+    assert playback.probe_audio().qt_outputs is None and asked == []
+    monkeypatch.setattr(playback, "sound_server_socket", lambda environ=None: "/run/user/1/pulse/native")
+    assert playback.probe_audio().qt_outputs == ("Speakers",) and asked == [1]
+    monkeypatch.setattr(playback, "sound_server_socket", lambda environ=None: None)
+    monkeypatch.setattr(playback, "alsa_cards", lambda: ("0 [PCH]: HDA-Intel",))
+    assert playback.probe_audio().qt_outputs == ("Speakers",) and asked == [1, 1]
+
+
 # -- cache and sounds -----------------------------------------------------------------------
 
 def test_trim_silence_keeps_only_the_audible_part(tmp_path: Path) -> None:

@@ -69,28 +69,12 @@ def run(args: argparse.Namespace) -> int:
         if args.routine:
             window.start_routine(routine_id, level)
 
-    after_first_paint(window, parts.start_voice)
+    parts.load_voice_when_needed()
     QTimer.singleShot(0, first_moments)
     status = app.exec()
     parts.close()
     instance.release()
     return status
-
-
-def after_first_paint(widget, callback) -> None:
-    """Call `callback` once the window has painted for the first time (so the user sees the
-    home screen before slower set-up, such as loading the speech engine, runs)."""
-    from PySide6.QtCore import QEvent, QObject, QTimer
-
-    class _FirstPaint(QObject):
-        def eventFilter(self, watched, event) -> bool:
-            if event.type() == QEvent.Type.Paint:
-                watched.removeEventFilter(self)
-                QTimer.singleShot(0, callback)
-                self.deleteLater()
-            return False
-
-    widget.installEventFilter(_FirstPaint(widget))
 
 
 class AppParts:
@@ -104,11 +88,18 @@ class AppParts:
 
     voice = None  # the VoiceCoach, once start_voice has run
 
-    def start_voice(self) -> None:
-        """Create the voice coach and wire it in; run after the first paint, because loading
-        the speech engine and QtMultimedia is the slowest part of start-up."""
-        from PySide6.QtGui import QAction
+    def load_voice_when_needed(self) -> None:
+        """Load the voice at its first use (a session starting, "Test voice", the settings
+        dialog's voice list) rather than at start-up: the speech engine, the audio stack and
+        their worker thread cost start-up time and some 20 MB that the home screen does not
+        need. Their set-up then happens while the get-ready screen is up."""
+        self.window.load_voice = self.start_voice
+        self.window.session_started.connect(lambda _driver: self.start_voice())
 
+    def start_voice(self):
+        """Create the voice coach and wire it in (once); returns it."""
+        if self.voice is not None:
+            return self.voice
         from backcoach.voice.coach import VoiceCoach
 
         window = self.window
@@ -120,15 +111,11 @@ class AppParts:
         store.subscribe(lambda settings: coach.apply_settings(settings.voice))
         if self.trace is not None:
             coach.decision.connect(lambda decision: self.trace.write(decision.record()))
-        test = QAction("Test voice", window)
-        test.setObjectName("action-test_voice")
-        test.triggered.connect(lambda: coach.test_voice())
-        window.voice_menu.addAction(test)
-        window.actions_by_name["test_voice"] = test
         window.voice_coach = coach
         self.voice = coach
-        if window.driver is not None:  # a session started before the voice was ready
+        if window.driver is not None:  # the session whose start loaded the voice
             coach.attach(window.driver)
+        return coach
 
     def close(self) -> None:
         """Release files and the database."""

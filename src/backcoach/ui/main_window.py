@@ -122,6 +122,9 @@ class MainWindow(QMainWindow):
     mute_toggled = Signal(bool)
     data_dir = None  # the user data folder (Path), set by app.build_app
     routine_editor = None  # the RoutineEditorPage, made on first use
+    # Loads (once) and returns the voice coach; set by app.py, None when there is no voice.
+    load_voice: Callable[[], object] | None = None
+    voice_coach = None  # the VoiceCoach once loaded
 
     def __init__(self, catalog: Catalog, settings: SettingsStore,
                  clock: Clock = time.monotonic) -> None:
@@ -203,6 +206,7 @@ class MainWindow(QMainWindow):
                                     lambda: self._drive("restart_step")),
             "leave": self._action("leave", "Leave session", ["Esc"], self.confirm_leave),
             "mute": self._action("mute", "Mute voice", ["M"], self._on_mute, checkable=True),
+            "test_voice": self._action("test_voice", "Test voice", [], self._test_voice),
             "fullscreen": self._action("fullscreen", "Full screen", ["F11", "F"],
                                        self.toggle_fullscreen, checkable=True),
             "high_contrast": self._action("high_contrast", "High contrast", ["Ctrl+Shift+H"],
@@ -235,6 +239,7 @@ class MainWindow(QMainWindow):
         view.addAction(a["high_contrast"])
         voice = self.voice_menu = bar.addMenu("V&oice")
         voice.addAction(a["mute"])
+        voice.addAction(a["test_voice"])
         routines_menu = bar.addMenu("&Routines")
         routines_menu.addAction(a["edit_routines"])
         help_menu = bar.addMenu("&Help")
@@ -403,6 +408,10 @@ class MainWindow(QMainWindow):
         else:
             self.showFullScreen()
         self.actions_by_name["fullscreen"].setChecked(self.isFullScreen())
+
+    def _test_voice(self) -> None:
+        if self.load_voice is not None:
+            self.load_voice().test_voice()
 
     def _on_mute(self) -> None:
         self.mute_toggled.emit(self.actions_by_name["mute"].isChecked())

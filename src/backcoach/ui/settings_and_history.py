@@ -14,6 +14,9 @@ from PySide6.QtGui import QAction, QKeySequence
 from backcoach.store.history import History
 from backcoach.store.settings import Settings
 
+# How long opening settings the first time waits for the speech engine to list its voices.
+VOICE_LIST_WAIT = 2.0
+
 
 class SettingsAndHistory:
     """The settings action, the history page and what must follow a settings change."""
@@ -55,7 +58,9 @@ class SettingsAndHistory:
             return False
         from backcoach.ui.settings_dialog import open_settings
 
-        coach = getattr(window, "voice_coach", None)
+        coach = window.load_voice() if window.load_voice is not None else None
+        if coach is not None:
+            coach.wait_ready(VOICE_LIST_WAIT)  # its voice list, read once the engine is up
         voices = [(v.id, v.name) for v in coach.available_voices()] if coach else None
         test_voice = coach.test_voice if coach else None
         return open_settings(window, window.settings_store, voices, test_voice)

@@ -129,7 +129,6 @@ class VoiceCoach(QObject):
         worker.on_voices = self._safe(self._worker_voices.emit)
         self._worker = worker
         self._cache_dir = worker.cache.folder
-        worker.start()
 
         self._playback = playback
         self._audio_problem: str | None = None
@@ -139,6 +138,12 @@ class VoiceCoach(QObject):
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.poll)
+        # The audio output is chosen before the speech thread starts: QtMultimedia's device
+        # probe and the thread's loading of libespeak-ng, run at the same moment, can
+        # deadlock in the dynamic loader (seen when the voice loads as a session starts).
+        if playback is None:
+            self._choose_playback()
+        worker.start()
 
     # -- queries ---------------------------------------------------------------------
     @property
@@ -170,6 +175,10 @@ class VoiceCoach(QObject):
     def scheduler(self) -> CueScheduler:
         """The timing policy (for tests and traces)."""
         return self._scheduler
+
+    def wait_ready(self, timeout: float) -> bool:
+        """Block until the speech engine has started or failed (so its voices are known)."""
+        return self._worker.wait_ready(timeout)
 
     def available_voices(self) -> list[VoiceInfo]:
         """The engine's voices ([] until it has started; then `voices_changed` fires)."""
@@ -322,15 +331,20 @@ class VoiceCoach(QObject):
 
     # -- internals -------------------------------------------------------------------
     def _sink(self) -> Playback:
+        """The playback (chosen at construction); its problem is reported at first use,
+        once listeners are connected."""
         if self._playback is None:
-            choice = choose_playback()
-            self._playback = choice.playback
-            self._scheduler.sink = choice.playback
-            log.info("voice playback: %s", choice.playback.name)
-            self._audio_problem = choice.problem
-            if choice.problem:
-                self._report(choice.problem)
+            self._choose_playback()
+        if self._audio_problem:
+            self._report(self._audio_problem)
         return self._playback
+
+    def _choose_playback(self) -> None:
+        choice = choose_playback()
+        self._playback = choice.playback
+        self._scheduler.sink = choice.playback
+        log.info("voice playback: %s", choice.playback.name)
+        self._audio_problem = choice.problem
 
     def _request(self, text: str, priority: float) -> None:
         key = (self._params, text)

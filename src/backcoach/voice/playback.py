@@ -358,13 +358,16 @@ def qt_audio_outputs() -> tuple[str, ...] | None:
 
 
 def probe_audio(*, ask_qt: bool = True, environ: Mapping[str, str] | None = None) -> AudioProbe:
-    """Look at what sound the machine offers (cheap: a few file checks, Qt's device list)."""
-    return AudioProbe(
-        qt_outputs=qt_audio_outputs() if ask_qt else None,
-        aplay=shutil.which("aplay"),
-        alsa_cards=alsa_cards() if sys.platform.startswith("linux") else (),
-        sound_server=sound_server_socket(environ) if sys.platform.startswith("linux") else None,
-    )
+    """Look at what sound the machine offers (a few file checks, then Qt's device list).
+
+    On Linux, Qt plays through a sound server or an ALSA card; with neither there is nothing
+    for it to find, so QtMultimedia (some 15 MB with its FFmpeg backend) is not loaded."""
+    linux = sys.platform.startswith("linux")
+    cards = alsa_cards() if linux else ()
+    server = sound_server_socket(environ) if linux else None
+    worth_asking = ask_qt and (not linux or bool(cards) or server is not None)
+    return AudioProbe(qt_outputs=qt_audio_outputs() if worth_asking else None,
+                      aplay=shutil.which("aplay"), alsa_cards=cards, sound_server=server)
 
 
 def choose_playback(*, prefer: tuple[str, ...] = ("qt", "aplay"),

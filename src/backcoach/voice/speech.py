@@ -308,7 +308,8 @@ class SpeechWorker:
             return list(self._voices)
 
     def wait_ready(self, timeout: float) -> bool:
-        """Block until the engine exists or failed (for the command line, not the UI)."""
+        """Block until the engine exists or failed (the command line; the settings dialog
+        waits here once, for the voice list)."""
         self.start()
         return self._ready.wait(timeout)
 
