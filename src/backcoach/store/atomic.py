@@ -13,7 +13,6 @@ import itertools
 import json
 import logging
 import os
-import secrets
 import stat
 from collections.abc import Callable
 from pathlib import Path
@@ -76,7 +75,7 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
     """Replace `path` with `data` so that a crash or error never leaves a partial file."""
     path = Path(path)
     folder = path.parent
-    tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    tmp = folder / f".{path.name}.{os.urandom(6).hex()}.tmp"  # not secrets: it loads OpenSSL
     fd: int | None = None
     try:
         # 0o666 lets the umask decide the mode, as a plain open() would.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
+import os
 import shutil
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -160,7 +160,7 @@ class ProfileStore:
             raise ValueError(why)
         if level not in LEVELS:
             raise ValueError(f"unknown level {level!r}")
-        pid = "p-" + secrets.token_hex(4)
+        pid = "p-" + os.urandom(4).hex()
         self._names[pid] = " ".join(name.split())
         profile = self.get(pid)
         settings = Settings(default_level=level)

@@ -18,12 +18,9 @@ idle times. Both files are written atomically; an unreadable one is moved aside 
 from __future__ import annotations
 
 import base64
-import hashlib
-import hmac
 import json
 import logging
 import os
-import secrets
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, fields
@@ -71,6 +68,8 @@ def pin_problem(pin: str) -> str | None:
 def hash_pin(pin: str, salt: bytes, n: int = SCRYPT_N, r: int = SCRYPT_R,
              p: int = SCRYPT_P) -> bytes:
     """The scrypt hash of `pin` with `salt`."""
+    import hashlib  # here, not at the top: it loads OpenSSL (4 MB) that only the PIN needs
+
     return hashlib.scrypt(pin.encode("utf-8"), salt=salt, n=n, r=r, p=p, maxmem=_MAXMEM,
                           dklen=HASH_BYTES)
 
@@ -131,7 +130,7 @@ class StaffStore:
         why = pin_problem(pin)
         if why:
             raise ValueError(why)
-        salt = secrets.token_bytes(SALT_BYTES)
+        salt = os.urandom(SALT_BYTES)  # what secrets.token_bytes does, without loading hashlib
         digest = hash_pin(pin, salt)
         self._write({"version": VERSION,
                      "scrypt": {"n": SCRYPT_N, "r": SCRYPT_R, "p": SCRYPT_P,
@@ -169,6 +168,8 @@ class StaffStore:
         expected = base64.b64decode(record["hash"])
         actual = hash_pin(pin, base64.b64decode(record["salt"]), int(record["n"]),
                           int(record["r"]), int(record["p"]))
+        import hmac
+
         if hmac.compare_digest(expected, actual):
             if data.get("failures") or data.get("locked_until"):
                 self._write({**data, "failures": 0, "locked_until": 0.0})

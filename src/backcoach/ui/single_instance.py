@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import enum
 import getpass
-import hashlib
 import logging
 import sys
 import time
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -54,7 +54,9 @@ def server_name(config_dir: Path) -> str:
         user = getpass.getuser()
     except (KeyError, OSError):  # no user name in the environment or passwd
         user = "user"
-    digest = hashlib.sha256(str(Path(config_dir).absolute()).encode("utf-8")).hexdigest()[:16]
+    folder = str(Path(config_dir).absolute()).encode("utf-8")
+    # Two checksums, not hashlib: importing hashlib loads OpenSSL (4 MB) for a name.
+    digest = f"{zlib.crc32(folder):08x}{zlib.adler32(folder):08x}"
     safe_user = "".join(c for c in user if c.isalnum())[:32] or "user"
     return f"backcoach-{safe_user}-{digest}"
 
