@@ -165,3 +165,19 @@ def test_no_display_message() -> None:
     assert "QT_QPA_PLATFORM=offscreen" in display_problem({})
     assert display_problem({"DISPLAY": ":1"}) is None
     assert display_problem({"QT_QPA_PLATFORM": "offscreen"}) is None
+
+
+def test_window_follows_the_desktop_colour_scheme(app_parts: AppParts, qtbot, monkeypatch) -> None:
+    """When the desktop switches to dark, a window on the "system" theme re-themes; a fixed theme stays."""
+    from backcoach.ui import main_window, theme
+
+    window = app_parts.window
+    assert window.theme.name == "light"
+    monkeypatch.setattr(theme, "system_prefers_dark", lambda: True)
+    monkeypatch.setattr(main_window, "resolve_theme", theme.resolve_theme)
+    QApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    qtbot.waitUntil(lambda: window.theme.name == "dark")
+    window.settings_store.update(theme="light")
+    QApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
+    qtbot.wait(20)
+    assert window.theme.name == "light"

@@ -94,13 +94,14 @@ class HomeView(QWidget):
     start_requested = Signal(str, object)  # routine id, Level
     level_changed = Signal(object)  # Level
 
-    def __init__(self, catalog: Catalog, level: Level, parent: QWidget | None = None) -> None:
+    def __init__(self, catalog: Catalog, level: Level, plan_options: PlanOptions | None = None,
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("page")
         self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
         self.catalog = catalog
         self.level = level
-        self.plan_options = PlanOptions()
+        self.plan_options = plan_options or PlanOptions()
         self.cards: list[RoutineCard] = []
         self.selected = 0
 

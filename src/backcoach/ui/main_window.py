@@ -12,8 +12,8 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QCloseEvent, QKeySequence
+from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
     QDialog,
@@ -144,8 +144,7 @@ class MainWindow(QMainWindow):
 
         self.actions_by_name = self._make_actions()
         level = Level(settings.settings.default_level)
-        self.home = HomeView(catalog, level)
-        self.home.set_plan_options(self.plan_options())
+        self.home = HomeView(catalog, level, self.plan_options())
         self._session_view: SessionView | None = None  # built for the first session
         self.summary_view = SummaryView()
         self.stack = QStackedWidget()
@@ -168,6 +167,7 @@ class MainWindow(QMainWindow):
         if settings.settings.last_routine:
             self.home.select_id(settings.settings.last_routine)
         self.apply_theme()
+        QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
         self.go_home()
         if settings.load_problem:
             self.banner.show_message(settings.load_problem)
@@ -432,14 +432,14 @@ class MainWindow(QMainWindow):
         if self._session_view is not None:
             self._session_view.set_theme(theme)
 
-    def changeEvent(self, event) -> None:
-        """Follow the desktop when it switches between light and dark."""
-        if event.type() == event.Type.PaletteChange and \
-                self.settings_store.settings.theme == "system":
+    @Slot()
+    def _on_color_scheme_changed(self) -> None:
+        """Follow the desktop when it switches between light and dark (Qt's own signal for
+        it, rather than checking every palette change the window receives)."""
+        if self.settings_store.settings.theme == "system":
             current = resolve_theme("system")
             if current.name != getattr(self, "theme", current).name:
-                QTimer.singleShot(0, self.apply_theme)
-        super().changeEvent(event)
+                QTimer.singleShot(0, self, self.apply_theme)  # dropped if the window goes
 
     # -- dialogs ---------------------------------------------------------------------
     def show_safety_notice(self) -> None:
