@@ -129,3 +129,24 @@ def test_delete_history_action_asks_then_deletes(parts: AppParts, qtbot) -> None
     QTimer.singleShot(0, answer)
     window.actions_by_name["delete_history"].trigger()
     assert parts.history.sessions() == []
+
+
+def test_memory_is_released_after_a_session(parts: AppParts, qtbot, monkeypatch) -> None:
+    """A finished session hands its freed heap back to the system once the summary is up."""
+    from backcoach import memory
+
+    calls: list[int] = []
+    monkeypatch.setattr(memory, "release_free_memory", lambda: calls.append(1) or True)
+    monkeypatch.setattr("backcoach.app.MEMORY_SETTLE_MS", 0)
+    _finish_session(parts)
+    qtbot.waitUntil(lambda: calls == [1])
+
+
+def test_release_free_memory_asks_glibc() -> None:
+    """On Linux with glibc the C library's malloc_trim is found and called."""
+    import platform
+
+    from backcoach.memory import release_free_memory
+
+    expected = platform.system() == "Linux" and platform.libc_ver()[0] == "glibc"
+    assert release_free_memory() is expected

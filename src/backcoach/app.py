@@ -77,6 +77,18 @@ def run(args: argparse.Namespace) -> int:
     return status
 
 
+def _release_memory_soon(window) -> None:
+    """Once the summary has been drawn, give the session's freed memory back to the system."""
+    from PySide6.QtCore import QTimer
+
+    from backcoach.memory import release_free_memory
+
+    QTimer.singleShot(MEMORY_SETTLE_MS, window, release_free_memory)
+
+
+MEMORY_SETTLE_MS = 1000
+
+
 class AppParts:
     """Everything the running app is made of, so tests can build and inspect it."""
 
@@ -186,6 +198,8 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None,
         window.session_started.connect(
             lambda driver: driver.event.connect(trace_writer.engine_event))
     from backcoach.ui.settings_and_history import SettingsAndHistory
+
+    window.session_finished.connect(lambda *_: _release_memory_soon(window))
 
     # A shared gym PC shows no personal history (anonymous counts are behind the staff PIN).
     window.settings_and_history = SettingsAndHistory(window, None if kiosk_on else history)
