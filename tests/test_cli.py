@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 
@@ -39,3 +40,28 @@ def test_opening_the_window_imports_no_catalogue_command_modules():
             "print(sorted(m for m in sys.modules if m.startswith('backcoach.commands.')))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "['backcoach.commands.app_commands']"
+
+
+def test_start_up_pauses_the_collector_and_the_shown_window_resumes_it() -> None:
+    """cli.main pauses garbage collection for the window's start-up; app.run resumes it (and freezes
+    start-up's objects) once the window is shown."""
+    script = (
+        "import gc, sys\n"
+        "from PySide6.QtCore import QTimer\n"
+        "from PySide6.QtWidgets import QApplication\n"
+        "from backcoach import app, cli\n"
+        "qt = QApplication([])\n"
+        "seen = []\n"
+        "real_build = app.build_app\n"
+        "def build(*a, **k):\n"
+        "    seen.append(gc.isenabled())\n"
+        "    return real_build(*a, **k)\n"
+        "app.build_app = build\n"
+        "QTimer.singleShot(0, lambda: (seen.append(gc.isenabled()), seen.append(gc.get_freeze_count() > 0),"
+        " qt.quit()))\n"
+        "cli.main([])\n"
+        "print(seen)\n")
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
+                         timeout=60)
+    assert out.stdout.strip().splitlines()[-1] == "[False, True, True]", out.stderr[-2000:]

@@ -4,6 +4,7 @@ and wires them together. Nothing else creates long-lived objects."""
 from __future__ import annotations
 
 import argparse
+import gc
 import logging
 import os
 import sys
@@ -57,6 +58,8 @@ def run(args: argparse.Namespace) -> int:
         routine_id, level = resolve_routine_and_level(window.catalog, args.routine, args.level)
     window.restore_window_state()
     window.show()
+    gc.enable()  # off since cli.main; the objects made so far live as long as the app,
+    gc.freeze()  # so later collections (pauses during a session) need not look at them
 
     def first_moments() -> None:
         # The safety notice comes first; a routine asked for on the command line starts
