@@ -181,3 +181,20 @@ def test_window_follows_the_desktop_colour_scheme(app_parts: AppParts, qtbot, mo
     QApplication.styleHints().colorSchemeChanged.emit(Qt.ColorScheme.Dark)
     qtbot.wait(20)
     assert window.theme.name == "light"
+
+
+def test_the_selected_card_is_drawn_highlighted(app_parts: AppParts, qtbot) -> None:
+    """The selected card wears the accent border from the first paint, and it follows the arrows."""
+    from PySide6.QtGui import QColor
+
+    window = app_parts.window
+    home = window.home
+    qtbot.waitExposed(window)
+    accent = QColor(window.theme.accent)
+
+    def border(card) -> QColor:
+        return card.grab().toImage().pixelColor(1, card.height() // 2)
+
+    assert border(home.cards[0]) == accent and border(home.cards[1]) != accent
+    qtbot.keyClick(home, Qt.Key.Key_Right)
+    assert border(home.cards[1]) == accent and border(home.cards[0]) != accent

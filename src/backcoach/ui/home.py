@@ -73,10 +73,16 @@ class RoutineCard(QFrame):
                                       f"{self.exercises.text()}")
 
     def set_selected(self, selected: bool) -> None:
-        """Highlight the card (re-polishes so the style sheet picks up the property)."""
+        """Highlight the card (re-polishes so the style sheet picks up the property).
+
+        A card not yet polished (before the window is first shown) picks the property up when
+        it is; skipping the re-polish then also spares start-up PySide's building of the
+        QStyle wrapper and its enums (about 8 ms)."""
         self.setProperty("selected", selected)
-        self.style().unpolish(self)
-        self.style().polish(self)
+        if self.testAttribute(Qt.WidgetAttribute.WA_WState_Polished):
+            style = self.style()
+            style.unpolish(self)
+            style.polish(self)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         """A click selects."""
