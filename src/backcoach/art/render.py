@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from xml.sax.saxutils import escape
+from html import escape  # not xml.sax.saxutils: it imports urllib and http.client (13 ms)
 
 from backcoach.art.palette import TOKENS
 from backcoach.art.pose import (
@@ -309,7 +309,7 @@ def draw(scene: Scene, pose: Pose, view: View, title: str = "",
             f'width="{w}" height="{h}" viewBox="0 0 {w} {h}">')
     out = [head]
     if title:
-        out.append(f"<title>{escape(title)}</title>")
+        out.append(f"<title>{escape(title, quote=False)}</title>")
     if background == "rect":
         out.append(f'<rect width="{w}" height="{h}" fill="{col["background"]}"/>')
     elif background:
