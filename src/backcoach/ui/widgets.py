@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, QTimer
+from PySide6.QtCore import QPointF, QRect, QRectF, QSize, Qt, QTimer
 from PySide6.QtGui import QColor, QFont, QFontMetricsF, QPainter, QPaintEvent, QPen, QPixmap
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -19,6 +19,8 @@ from backcoach.catalog.model import Breathing
 from backcoach.ui.theme import LIGHT, Theme
 
 PACER_FPS = 8  # smooth enough for a circle that grows over seconds, cheap on the CPU
+RING_ALPHA = 130  # the pacer ring's opacity over the dial's background
+RING_STEP_PX = 1.0  # the ring is repainted once its radius has changed by this much
 
 
 def format_clock(seconds: float) -> str:
@@ -31,6 +33,14 @@ def countdown_text(seconds: float) -> str:
     """What the big countdown shows: plain seconds under a minute, else m:ss."""
     whole = max(0, math.ceil(seconds - 1e-9))
     return str(whole) if whole < 60 else format_clock(whole)
+
+
+def blend(color: QColor, alpha: int, background: QColor) -> QColor:
+    """The opaque colour that `color` at `alpha` (0..255) makes over an opaque `background`."""
+    a = alpha / 255
+    return QColor(round(color.red() * a + background.red() * (1 - a)),
+                  round(color.green() * a + background.green() * (1 - a)),
+                  round(color.blue() * a + background.blue() * (1 - a)))
 
 
 def breath_phase(pattern: Breathing, elapsed: float) -> tuple[str, float]:
@@ -52,6 +62,10 @@ class CountdownDial(QWidget):
 
     Digits are sized from the widget's height so that they stay readable from across a
     room (the window makes this widget at least a quarter of its height tall).
+
+    The dial paints its own background (the theme's window colour), so Qt need not repaint
+    the styled page behind it, and the pacer repaints only the square round its ring, and
+    only once the ring has grown or shrunk by a pixel.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -59,21 +73,28 @@ class CountdownDial(QWidget):
         self.setAccessibleName("Time left in this step")
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumHeight(120)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
         self._theme = LIGHT
         self._text = ""
         self._color = QColor(LIGHT.text)
         self._breathing: Breathing | None = None
         self._breath_elapsed = 0.0
         self._elapsed_source = None  # callable giving seconds into the hold
+        self._ring: tuple[float, float] | None = None  # (radius, pen width) as painted
+        self._background = QColor(LIGHT.window)
+        self._pen = QPen()
+        self._pen_key: tuple | None = None
         self._layer: QPixmap | None = None
         self._layer_key: tuple | None = None
         self._timer = QTimer(self)
         self._timer.setInterval(round(1000 / PACER_FPS))
-        self._timer.timeout.connect(self._animate)
+        self._timer.setTimerType(Qt.TimerType.CoarseTimer)  # an animation: a few ms either way
+        self._timer.timeout.connect(self.pacer_frame)
 
     def set_theme(self, theme: Theme) -> None:
         """Use the theme's colours."""
         self._theme = theme
+        self._background = QColor(theme.window)
         self.update()
 
     def set_time(self, seconds: float, color: QColor) -> None:
@@ -92,6 +113,9 @@ class CountdownDial(QWidget):
         """Run the pacer for `pattern` (None hides it); `elapsed_source()` gives hold time."""
         self._breathing = pattern
         self._elapsed_source = elapsed_source
+        if elapsed_source is not None:
+            self._breath_elapsed = elapsed_source()  # not the last hold's phase for a frame
+        self._ring = self._ring_now()
         self._sync_timer(running=True)
         self.update()
 
@@ -116,16 +140,72 @@ class CountdownDial(QWidget):
         super().showEvent(event)
         self._sync_timer(running=True)
 
-    def _animate(self) -> None:
-        if self._elapsed_source is not None:
-            self._breath_elapsed = self._elapsed_source()
-        self.update()
+    def resizeEvent(self, event) -> None:
+        """Size the ring for the new size (a resize repaints everything anyway)."""
+        self._ring = self._ring_now()
+        super().resizeEvent(event)
+
+    def pacer_frame(self) -> None:
+        """A pacer frame: repaint the ring's square if it has moved by a pixel."""
+        if self._elapsed_source is None:
+            return
+        word = self._breath_word()
+        self._breath_elapsed = self._elapsed_source()
+        ring, before = self._ring_now(), self._ring
+        if self._breath_word() != word:
+            self._ring = ring
+            self.update()  # the word under the digits changes too
+        elif ring is not None and (before is None or abs(ring[0] - before[0]) >= RING_STEP_PX):
+            self._ring = ring
+            dirty = self.ring_rect(*ring)
+            if before is not None:
+                dirty = dirty.united(self.ring_rect(*before))
+            self.update(dirty)
 
     def breath(self) -> tuple[str, float] | None:
         """The pacer's current phase and size, or None when it is off."""
         if self._breathing is None:
             return None
         return breath_phase(self._breathing, self._breath_elapsed)
+
+    def _breath_word(self) -> str:
+        breath = self.breath()
+        if breath is None:
+            return ""
+        return {"in": "breathe in", "out": "breathe out", "hold": "hold"}[breath[0]]
+
+    def _ring_now(self) -> tuple[float, float] | None:
+        """(radius, pen width) of the pacer ring for the current breath, or None when off."""
+        breath = self.breath()
+        if breath is None:
+            return None
+        radius_max = min(self.width(), self.height()) * 0.5
+        return radius_max * (0.5 + 0.5 * breath[1]), max(3.0, radius_max * 0.035)
+
+    @property
+    def ring_radius(self) -> float | None:
+        """The radius of the ring as painted, or None when the pacer is off."""
+        return None if self._ring is None else self._ring[0]
+
+    def ring_rect(self, radius: float, pen_width: float) -> QRect:
+        """The pixels that a ring of `radius` drawn `pen_width` wide can touch."""
+        reach = radius + pen_width / 2 + 2  # and a pixel or two of antialiasing
+        return QRectF(self.width() / 2 - reach, self.height() / 2 - reach, 2 * reach, 2 * reach) \
+            .toAlignedRect().intersected(self.rect())
+
+    def _ring_pen(self, width: float) -> QPen:
+        key = (self._color.rgba(), self._theme.window, width)
+        if self._pen_key != key:
+            self._pen, self._pen_key = QPen(self.ring_color(), width), key
+        return self._pen
+
+    def ring_color(self) -> QColor:
+        """The ring's colour: the digits' colour, see-through, laid over the background.
+
+        Mixed once here rather than blended by the painter: a translucent antialiased stroke
+        this size cost several times as much to paint as an opaque one of the same look.
+        """
+        return blend(self._color, RING_ALPHA, QColor(self._theme.window))
 
     def digit_height(self) -> float:
         """Pixel height of the digits as painted (tested against the window height)."""
@@ -146,10 +226,7 @@ class CountdownDial(QWidget):
     def _digits_layer(self) -> QPixmap:
         """The digits and breath word, rendered once per change: each pacer frame then only
         draws a circle and copies this layer, instead of laying out 300-pixel glyphs."""
-        word = ""
-        breath = self.breath()
-        if breath is not None:
-            word = {"in": "breathe in", "out": "breathe out", "hold": "hold"}[breath[0]]
+        word = self._breath_word()
         ratio = self.devicePixelRatioF()
         key = (self._text, self._color.rgba(), word, self.width(), self.height(), ratio,
                self._theme.name)
@@ -179,22 +256,16 @@ class CountdownDial(QWidget):
         return layer
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        """Paint the pacer circle, then the cached digits layer on top."""
+        """Paint the background and the pacer ring, then the cached digits layer on top."""
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(self.rect())
-        breath = self.breath()
-        if breath is not None:
-            _, size = breath
-            radius_max = min(rect.width(), rect.height()) * 0.5
-            radius = radius_max * (0.5 + 0.5 * size)
+        painter.fillRect(event.rect(), self._background)
+        if self._ring is not None:
+            radius, pen_width = self._ring
             # A ring, not a filled disc: filling a half-transparent disc this size every
             # frame was the pacer's whole cost.
-            ring = QColor(self._color)
-            ring.setAlpha(130)
-            painter.setPen(QPen(ring, max(3.0, radius_max * 0.035)))
-            painter.setBrush(Qt.BrushStyle.NoBrush)
-            painter.drawEllipse(rect.center(), radius, radius)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            painter.setPen(self._ring_pen(pen_width))
+            painter.drawEllipse(QPointF(self.width() / 2, self.height() / 2), radius, radius)
         painter.drawPixmap(0, 0, self._digits_layer())
         painter.end()
 
@@ -216,7 +287,9 @@ class SideBadge(QWidget):
         return self._text
 
     def set_side(self, text: str, color: QColor) -> None:
-        """Show `text` (e.g. "LEFT") in `color`."""
+        """Show `text` (e.g. "LEFT") in `color`; repaints only when either changes."""
+        if text == self._text and QColor(color) == self._color:
+            return
         self._text, self._color = text, QColor(color)
         self.setAccessibleDescription(text)
         self.update()
@@ -251,6 +324,7 @@ class SessionProgress(QWidget):
         self.setAccessibleName("Session progress")
         self.setMinimumHeight(18)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)  # paints the window colour
         self._fraction = 0.0
         self._ticks: list[float] = []
         self._theme = LIGHT
@@ -282,8 +356,9 @@ class SessionProgress(QWidget):
         return QSize(400, 18)
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        """Track, fill, then the exercise ticks."""
+        """Background, track, fill, then the exercise ticks."""
         painter = QPainter(self)
+        painter.fillRect(event.rect(), QColor(self._theme.window))
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         rect = QRectF(self.rect()).adjusted(1, 3, -1, -3)
         radius = rect.height() / 2
