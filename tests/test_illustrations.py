@@ -5,8 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QObject, QRect, Qt
 from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 from tests.helpers.clock import FakeClock
 
 from backcoach.art.build import ICON_SIZES, stale_files
@@ -15,7 +16,19 @@ from backcoach.art.pose import ANGLE_KEYS, ease
 from backcoach.art.scene import PoseError, load_scenes, scene_from_data
 from backcoach.catalog.loader import load_builtin_catalog
 from backcoach.resources import resources_dir
-from backcoach.ui.illustration import IllustrationView, app_icon, illustration_path, thumbnail
+from backcoach.ui.illustration import (
+    FRAME_INTERVAL_MS,
+    FRAME_STEP_PX,
+    FRAME_STEPS,
+    MIN_FRAME_STEPS,
+    IllustrationView,
+    app_icon,
+    eased_time,
+    frame_steps,
+    illustration_path,
+    margins,
+    thumbnail,
+)
 
 CATALOG = load_builtin_catalog()
 POSITIONS = [(ex.id, pos.id) for ex in CATALOG.exercises.values() for pos in ex.positions]
@@ -259,5 +272,141 @@ def test_widget_constants_match_the_art_builder() -> None:
     from backcoach.ui import illustration
 
     assert illustration.ASPECT == render.WIDTH / render.HEIGHT
+    assert illustration.VIEW_BOX == (render.WIDTH, render.HEIGHT)
     assert illustration.ICON_FILE == build.ICON_FILE
     assert illustration.ICON_SIZES == build.ICON_SIZES
+
+
+def test_eased_time_is_the_inverse_of_the_ease() -> None:
+    """eased_time() gives back the time fraction at which the pose model's ease reaches a value."""
+    for i in range(21):
+        t = i / 20
+        assert eased_time(ease(t)) == pytest.approx(t, abs=1e-6)
+
+
+def test_frame_steps_follow_the_distance_moved_on_screen() -> None:
+    """A step for every FRAME_STEP_PX the fastest joint travels, between the minimum and maximum."""
+    assert frame_steps(1.0) == MIN_FRAME_STEPS
+    assert frame_steps(20 * FRAME_STEP_PX) == 20
+    assert frame_steps(20 * FRAME_STEP_PX + 0.1) == 21
+    assert frame_steps(10_000.0) == FRAME_STEPS
+
+
+def _shown_view(qtbot, clock: FakeClock, width: int = 480, height: int = 320) -> IllustrationView:
+    view = IllustrationView(clock=clock)
+    qtbot.addWidget(view)
+    view.resize(width, height)
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+def test_slow_movement_is_drawn_in_fewer_steps(qtbot) -> None:
+    """A pelvic lift (the hips rise a little) gets fewer in-between steps than a bird dog's reach."""
+    view = _shown_view(qtbot, FakeClock())
+    view.animate(CATALOG.exercises["pelvic-lift"], "flat", "lifted", 3.0)
+    slow = view.movement_steps
+    view.animate(CATALOG.exercises["bird-dog"], "all-fours", "reach", 3.0)
+    fast = view.movement_steps
+    assert MIN_FRAME_STEPS <= slow < fast <= FRAME_STEPS
+
+
+def _record_updates(widget: QWidget) -> list[QRect | None]:
+    """Replace `widget.update` so that each call is recorded (None for the whole widget)."""
+    calls: list[QRect | None] = []
+    widget.update = lambda *args: calls.append(QRect(args[0]) if args else None)  # type: ignore
+    return calls
+
+
+def test_a_frame_is_drawn_only_when_the_picture_changes(qtbot) -> None:
+    """Waking before the next step repaints nothing; a new step repaints the picture, not the margins."""
+    clock = FakeClock()
+    view = _shown_view(qtbot, clock, 900, 300)
+    view.animate(CATALOG.exercises["dead-bug"], "tabletop", "extended", 3.0)
+    calls = _record_updates(view)
+    clock.advance(0.05)  # the cosine ease has hardly started: still step 0
+    view.next_frame()
+    assert calls == []
+    clock.advance(1.45)
+    view.next_frame()
+    (dirty,) = calls
+    assert dirty is not None and dirty.width() < view.width() and dirty.height() == view.height()
+    view.next_frame()  # the same moment again: the same picture
+    assert len(calls) == 1
+
+
+def test_frame_timer_wakes_for_the_next_step_and_no_sooner_than_a_frame(qtbot) -> None:
+    """At the slow start the next wake is when the next step is due; mid-move a frame interval on."""
+    clock = FakeClock()
+    view = _shown_view(qtbot, clock)
+    start = clock.now
+    view.animate(CATALOG.exercises["dead-bug"], "tabletop", "extended", 3.0)
+    steps = view.movement_steps
+    first = start + 3.0 * eased_time(0.5 / steps)
+    assert first - start > FRAME_INTERVAL_MS / 1000
+    assert view.next_frame_due() == pytest.approx(first)
+    clock.advance(1.5)
+    view.next_frame()
+    assert view.next_frame_due() == pytest.approx(clock.now + FRAME_INTERVAL_MS / 1000)
+
+
+def test_margins_cover_the_outside_of_the_picture_once() -> None:
+    """The bands round an inner rectangle cover the rest of the outer one, without overlaps."""
+    outer, inner = QRect(0, 0, 100, 50), QRect(20, 5, 60, 40)
+    bands = margins(outer, inner)
+    assert sum(b.width() * b.height() for b in bands) == 100 * 50 - 60 * 40
+    assert not any(b.intersects(inner) for b in bands)
+    assert not any(a.intersects(b) for i, a in enumerate(bands) for b in bands[i + 1:])
+    assert margins(outer, QRect()) == [outer]
+
+
+def test_backdrop_fills_the_margins_and_makes_the_view_opaque(qtbot) -> None:
+    """With a backdrop the margins of a wide view are that colour and the widget is opaque."""
+    view = _shown_view(qtbot, FakeClock(), 900, 300)
+    assert not view.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+    view.set_backdrop(QColor("#ff0000"))
+    view.show_position(CATALOG.exercises["side-plank"], "up")
+    image = _grab(view)
+    assert view.testAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent)
+    assert image.pixelColor(10, 150) == QColor("#ff0000")
+    assert image.pixelColor(889, 150) == QColor("#ff0000")
+    assert image.pixelColor(450, 10) == QColor(THEMES["light"]["background"])
+
+
+class _PaintCounter(QObject):
+    """Counts the paint events a widget receives."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.paints = 0
+
+    def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]
+        """Count paints; let every event through."""
+        if event.type() == QEvent.Type.Paint:
+            self.paints += 1
+        return False
+
+
+@pytest.mark.parametrize("backdrop", [True, False])
+def test_movement_frames_do_not_repaint_the_page_behind(qtbot, backdrop: bool) -> None:
+    """With a backdrop a new frame repaints the view alone, not the styled page it sits on."""
+    clock = FakeClock()
+    page = QWidget(objectName="page")
+    page.setStyleSheet("QWidget#page { background: #f6f7f9; }")
+    view = IllustrationView(clock=clock)
+    QVBoxLayout(page).addWidget(view)
+    qtbot.addWidget(page)
+    page.resize(900, 400)
+    page.show()
+    qtbot.waitExposed(page)
+    if backdrop:
+        view.set_backdrop(QColor("#f6f7f9"))
+    view.animate(CATALOG.exercises["dead-bug"], "tabletop", "extended", 3.0)
+    QApplication.processEvents()
+    counter = _PaintCounter()
+    page.installEventFilter(counter)
+    clock.advance(1.5)
+    view.next_frame()
+    QApplication.processEvents()
+    page.removeEventFilter(counter)
+    assert (counter.paints == 0) is backdrop

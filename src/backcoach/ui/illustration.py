@@ -4,18 +4,24 @@ Stills come from the generated files in `resources/illustrations/` (themed as th
 cached per file and theme). A movement between two positions is drawn live from the pose
 data (`backcoach.art`), interpolating the angles at no more than 12.5 frames a second; no
 timer runs while the picture is still.
+
+A movement's in-between poses sit on a grid of equal steps of the eased motion, as many as
+make the fastest joint travel about FRAME_STEP_PX on screen (FRAME_STEPS at most). The frame
+timer wakes when the next step is due, so the slow start and end of a movement, and slow
+movements, are drawn with fewer frames, and no frame ever repeats the one shown.
 """
 
 from __future__ import annotations
 
+import math
 import time
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -28,11 +34,15 @@ if TYPE_CHECKING:  # the pose model is imported on the first movement, not at st
     from backcoach.art.render import View
     from backcoach.art.scene import Scene
 
-FRAME_INTERVAL_MS = 80  # 12.5 frames a second: smooth for slow moves, light on the CPU
-FRAME_STEPS = 48  # in-between poses per movement (a 4 s move shows about 50 frames)
+FRAME_INTERVAL_MS = 80  # 12.5 frames a second at most: smooth for slow moves, light on the CPU
+FRAME_STEPS = 48  # in-between poses per movement at most
+MIN_FRAME_STEPS = 4  # even a movement of a few pixels is shown moving
+FRAME_STEP_PX = 2.0  # on-screen travel of the fastest joint from one step to the next
+MAX_FRAME_WAIT_MS = 1000  # the frame timer looks at the clock at least this often
 MAX_CACHED_FRAMES = 600  # small SVG renderers, a few kB each
 _frames: dict[tuple, QSvgRenderer] = {}
-ASPECT = 3 / 2  # every illustration's viewBox (backcoach.art.render.WIDTH / HEIGHT)
+VIEW_BOX = (480, 320)  # every illustration's viewBox (backcoach.art.render.WIDTH, HEIGHT)
+ASPECT = VIEW_BOX[0] / VIEW_BOX[1]
 ICON_FILE = "icons/backcoach.svg"  # as written by backcoach.art.build
 ICON_SIZES = (16, 32, 48, 64, 128, 256)
 
@@ -66,6 +76,8 @@ def _themed_svg(path: Path, theme: str) -> bytes:
 
 
 _renderers: dict[tuple[Path, str], QSvgRenderer] = {}
+# as backcoach.art.render.draw writes it
+_BACKGROUND_RECT = f'<rect width="{VIEW_BOX[0]}" height="{VIEW_BOX[1]}" fill='.encode()
 
 
 def _still(path: Path, theme: str) -> QSvgRenderer:
@@ -78,6 +90,12 @@ def _still(path: Path, theme: str) -> QSvgRenderer:
             raise ValueError(f"not a valid SVG illustration: {path}")
         _renderers[key] = renderer
     return renderer
+
+
+@cache
+def _fills_view_box(path: Path, theme: str) -> bool:
+    """Whether a still paints its whole 3:2 box (a background rect), as generated ones do."""
+    return _BACKGROUND_RECT in _themed_svg(path, theme)
 
 
 @cache
@@ -98,6 +116,40 @@ def _framing(exercise_id: str) -> View | None:
     return None if scene is None else frame_scene(scene)
 
 
+@cache
+def _ease() -> Callable[[float], float]:
+    """backcoach.art.pose.ease, imported once (an import statement per frame is not free)."""
+    from backcoach.art.pose import ease
+
+    return ease
+
+
+@cache
+def _travel(exercise_id: str, from_position: str, to_position: str) -> float:
+    """How far the fastest-moving joint travels in a movement, in viewBox pixels."""
+    scene, view = _scenes()[exercise_id], _framing(exercise_id)
+    assert view is not None
+    a, b = scene.positions[from_position], scene.positions[to_position]
+    samples = 16  # the joints move on arcs: follow them in short straight pieces
+    points = [{name: view.xy(p) for name, p in scene.skeleton(a.lerp(b, i / samples)).joints.items()}
+              for i in range(samples + 1)]
+    return max(sum(math.dist(points[i][name], points[i + 1][name]) for i in range(samples))
+               for name in points[0])
+
+
+def frame_steps(travel_px: float) -> int:
+    """Steps for a movement whose fastest joint travels `travel_px` on screen."""
+    return max(MIN_FRAME_STEPS, min(FRAME_STEPS, math.ceil(travel_px / FRAME_STEP_PX)))
+
+
+def eased_time(eased: float) -> float:
+    """The fraction of a movement's time at which the cosine ease reaches `eased` (0..1).
+
+    The inverse of backcoach.art.pose.ease, kept here so that timing a frame needs no import.
+    """
+    return math.acos(1.0 - 2.0 * min(1.0, max(0.0, eased))) / math.pi
+
+
 def _fit(bounds: QRectF) -> QRectF:
     """The largest 3:2 rectangle centred in `bounds`."""
     w, h = bounds.width(), bounds.height()
@@ -107,6 +159,24 @@ def _fit(bounds: QRectF) -> QRectF:
         h = w / ASPECT
     return QRectF(bounds.x() + (bounds.width() - w) / 2, bounds.y() + (bounds.height() - h) / 2,
                   w, h)
+
+
+def _inside_pixels(target: QRectF) -> QRect:
+    """The whole pixels that `target` covers completely."""
+    left, top = math.ceil(target.left()), math.ceil(target.top())
+    right, bottom = math.floor(target.right()), math.floor(target.bottom())
+    return QRect(left, top, max(0, right - left), max(0, bottom - top))
+
+
+def margins(outer: QRect, inner: QRect) -> list[QRect]:
+    """The parts of `outer` outside `inner` (a rectangle inside it), as up to four bands."""
+    if inner.isEmpty():
+        return [QRect(outer)]
+    bands = [QRect(outer.left(), outer.top(), outer.width(), inner.top() - outer.top()),
+             QRect(outer.left(), inner.bottom() + 1, outer.width(), outer.bottom() - inner.bottom()),
+             QRect(outer.left(), inner.top(), inner.left() - outer.left(), inner.height()),
+             QRect(inner.right() + 1, inner.top(), outer.right() - inner.right(), inner.height())]
+    return [band for band in bands if not band.isEmpty()]
 
 
 def _paint(painter: QPainter, renderer: QSvgRenderer, target: QRectF, mirrored: bool) -> None:
@@ -174,14 +244,21 @@ class IllustrationView(QWidget):
         self._position: str | None = None
         self._mirrored = False
         self._renderer: QSvgRenderer | None = None
+        self._fills = False  # whether the renderer paints its whole 3:2 box
+        self._placement: tuple[QRectF, QRect, QRect] | None = None  # see _placed()
+        self._backdrop: QColor | None = None
         # a movement in progress
         self._timer = QTimer(self)
-        self._timer.setInterval(FRAME_INTERVAL_MS)
-        self._timer.timeout.connect(self._next_frame)
+        self._timer.setSingleShot(True)  # armed for the moment the picture next changes
+        self._timer.setTimerType(Qt.TimerType.CoarseTimer)  # a frame a few ms late is not seen
+        self._timer.timeout.connect(self.next_frame)
         self._scene: Scene | None = None
         self._view: View | None = None
         self._poses: tuple[Pose, Pose] | None = None
         self._move_key: tuple[str, str, str] = ("", "", "")  # exercise, from, to
+        self._steps = FRAME_STEPS  # in-between poses of the current movement
+        self._step = -1  # the one shown
+        self._frame_at = 0.0  # clock time it was shown
         self._started = 0.0
         self._seconds = 0.0
         self._paused_at: float | None = None
@@ -200,9 +277,19 @@ class IllustrationView(QWidget):
         """Redraw in the theme "light", "dark" or "high-contrast"."""
         self._theme = _check_theme(name)
         if self._poses is not None:
-            self._render_frame(self.progress)
-        elif self._exercise is not None and self._position is not None:
-            self._renderer = _still(illustration_path(self._exercise, self._position), self._theme)
+            self._render_frame(self.progress, force=True)
+        else:
+            self._show_still()
+        self.update()
+
+    def set_backdrop(self, color: QColor | None) -> None:
+        """Paint the margins round the picture in `color`, the background behind the view.
+
+        The view is then opaque, so that each movement frame repaints only the picture and
+        not the styled backgrounds of the window behind it. None leaves the margins clear.
+        """
+        self._backdrop = None if color is None else QColor(color)
+        self.setAttribute(Qt.WidgetAttribute.WA_OpaquePaintEvent, color is not None)
         self.update()
 
     def show_position(self, exercise: Exercise | str, position_id: str,
@@ -210,7 +297,7 @@ class IllustrationView(QWidget):
         """Show one position still (stopping any movement)."""
         self._stop()
         self._exercise, self._position, self._mirrored = exercise, position_id, mirrored
-        self._renderer = _still(illustration_path(exercise, position_id), self._theme)
+        self._show_still()
         self.progress = 1.0
         self._describe()
         self.update()
@@ -232,12 +319,14 @@ class IllustrationView(QWidget):
         self._scene, self._view = scene, _framing(ex_id)
         self._poses = (scene.positions[from_position], scene.positions[to_position])
         self._move_key = (ex_id, from_position, to_position)
+        travel = _travel(*self._move_key) * _fit(QRectF(self.rect())).width() / VIEW_BOX[0]
+        self._steps, self._step = frame_steps(travel), -1
         self._started, self._seconds, self._paused_at = self._clock(), float(seconds), None
         self.progress = 0.0
         self._describe()
         self._render_frame(0.0)
         if self.isVisible():
-            self._timer.start()
+            self._arm()
         else:
             self._finish()
 
@@ -250,9 +339,16 @@ class IllustrationView(QWidget):
     def resume_animation(self) -> None:
         """Carry on a paused movement from where it stopped."""
         if self._paused_at is not None and self._poses is not None:
-            self._started += self._clock() - self._paused_at
+            paused_for = self._clock() - self._paused_at
+            self._started += paused_for
+            self._frame_at += paused_for
             self._paused_at = None
-            self._timer.start()
+            self._arm()
+
+    @property
+    def movement_steps(self) -> int:
+        """In-between steps of the current (or last) movement."""
+        return self._steps
 
     def is_animating(self) -> bool:
         """True while a movement runs (its frame timer is active)."""
@@ -268,27 +364,40 @@ class IllustrationView(QWidget):
         self.setAccessibleDescription(f"Illustration of the position: {text}")
         self.setToolTip(text)
 
-    def _render_frame(self, t: float) -> None:
+    def _show_still(self) -> None:
+        """Show the current position's still picture."""
+        if self._exercise is not None and self._position is not None:
+            path = illustration_path(self._exercise, self._position)
+            self._renderer = _still(path, self._theme)
+            self._fills = _fills_view_box(path, self._theme)
+
+    def _render_frame(self, t: float, force: bool = False) -> None:
+        """Show the step for time fraction `t`, unless it is the one shown (or `force`)."""
         assert self._scene is not None and self._view is not None and self._poses is not None
-        # Frames sit on a fixed grid of FRAME_STEPS per movement, so the reps after the
-        # first replay cached renderers instead of redoing the pose maths and SVG parsing.
-        step = round(t * FRAME_STEPS)
-        key = (*self._move_key, self._theme, step)
+        ease = _ease()
+        # Frames sit on a fixed grid of steps per movement, so the reps after the first
+        # replay cached renderers instead of redoing the pose maths and SVG parsing.
+        step = round(ease(t) * self._steps)
+        if step == self._step and not force:
+            return
+        self._step, self._frame_at = step, self._clock()
+        key = (*self._move_key, self._theme, self._steps, step)
         renderer = _frames.get(key)
         if renderer is None:
-            from backcoach.art.pose import ease
             from backcoach.art.render import draw
 
-            pose = self._poses[0].lerp(self._poses[1], ease(step / FRAME_STEPS))
+            pose = self._poses[0].lerp(self._poses[1], step / self._steps)
             svg = apply_theme(draw(self._scene, pose, self._view), self._theme)
             renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
             if len(_frames) >= MAX_CACHED_FRAMES:
                 _frames.pop(next(iter(_frames)))  # the oldest: movements come round again
             _frames[key] = renderer
-        self._renderer = renderer
-        self.update()
+        self._renderer, self._fills = renderer, True  # draw() paints a background rect
+        self.update(self._placed()[2])  # the margins round the picture stay as they are
 
-    def _next_frame(self) -> None:
+    def next_frame(self) -> None:
+        """Show a movement as it is now (a new frame only if its step has changed), and
+        arm the frame timer for the moment it next changes."""
         if self._poses is None:
             self._timer.stop()
             return
@@ -298,14 +407,31 @@ class IllustrationView(QWidget):
             self._finish()
         else:
             self._render_frame(self.progress)
+            if self._paused_at is None:
+                self._arm()
+
+    def next_frame_due(self) -> float:
+        """Clock time at which the picture next changes: when the eased motion reaches the
+        next step (or the movement ends), but not sooner than a frame after the last one."""
+        change = 1.0 if self._step >= self._steps else \
+            eased_time((self._step + 0.5) / self._steps + 1e-9)
+        return max(self._started + change * self._seconds,
+                   self._frame_at + FRAME_INTERVAL_MS / 1000)
+
+    def _arm(self) -> None:
+        """Wake the frame timer when the picture next changes."""
+        wait_ms = math.ceil((self.next_frame_due() - self._clock()) * 1000)
+        self._timer.start(max(1, min(MAX_FRAME_WAIT_MS, wait_ms)))
 
     def _finish(self) -> None:
-        """End the movement on the target's still."""
+        """End the movement on the target's still (no repaint if its last step is shown:
+        that is the same picture)."""
+        last_step_shown = self._poses is not None and self._step == self._steps
         self._stop()
-        if self._exercise is not None and self._position is not None:
-            self._renderer = _still(illustration_path(self._exercise, self._position), self._theme)
+        self._show_still()
         self.progress = 1.0
-        self.update()
+        if not last_step_shown:
+            self.update()
 
     def _stop(self) -> None:
         self._timer.stop()
@@ -330,11 +456,29 @@ class IllustrationView(QWidget):
         """Height that fits the 3:2 picture."""
         return round(width / ASPECT)
 
+    def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
+        """Forget the placement worked out for the old size."""
+        self._placement = None
+        super().resizeEvent(event)
+
+    def _placed(self) -> tuple[QRectF, QRect, QRect]:
+        """Where the picture goes at this size: its exact rectangle, the whole pixels it
+        covers and the pixels it touches (worked out once per size, not once per frame)."""
+        if self._placement is None:
+            target = _fit(QRectF(self.rect()))
+            self._placement = (target, _inside_pixels(target), target.toAlignedRect())
+        return self._placement
+
     def paintEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        """Draw the current picture, centred and aspect-kept."""
-        if self._renderer is None:
-            return
+        """Draw the current picture, centred and aspect-kept, and any backdrop round it."""
+        target, inside, _touched = self._placed()
         painter = QPainter(self)
-        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        _paint(painter, self._renderer, _fit(QRectF(self.rect())), self._mirrored)
+        if self._backdrop is not None:
+            covered = inside if self._renderer is not None and self._fills else QRect()
+            if not covered.contains(event.rect()):
+                for band in margins(self.rect(), covered):
+                    painter.fillRect(band, self._backdrop)
+        if self._renderer is not None:
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            _paint(painter, self._renderer, target, self._mirrored)
         painter.end()
