@@ -7,8 +7,10 @@ with the engine.
 
 from __future__ import annotations
 
+import math
+
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAction, QPixmap
+from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAction, QColor, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -127,6 +129,7 @@ class SessionView(QWidget):
         self.elapsed_label.setProperty("role", "muted")
         self.remaining_label = QLabel(objectName="remaining")
         self.remaining_label.setProperty("role", "muted")
+        self.remaining_label.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 
         header = QGridLayout()
         header.addWidget(self.title, 0, 0)
@@ -184,6 +187,9 @@ class SessionView(QWidget):
         self.countdown.set_theme(theme)
         self.progress.set_theme(theme)
         self.illustration.set_theme(theme.illustration_theme)
+        if self._timeline is not None:
+            self._fix_time_label_sizes(self._timeline.total or 1.0)
+        self.illustration.set_backdrop(QColor(theme.window))  # opaque: frames repaint it alone
         if self._driver is not None:
             self._show_segment(self._driver.engine.segment, force=True)
 
@@ -197,6 +203,7 @@ class SessionView(QWidget):
         self._shown_index = -1
         total = self._timeline.total or 1.0
         self.progress.set_ticks([start / total for start in self._timeline.exercise_starts()])
+        self._fix_time_label_sizes(total)
         driver.segment_started.connect(self._on_segment_started)
         driver.state_changed.connect(self._on_state_changed)
         driver.display_tick.connect(self.refresh)
@@ -213,6 +220,18 @@ class SessionView(QWidget):
             signal.disconnect(slot)
         self.countdown.set_breathing(None)
         self._driver = None
+
+    def _fix_time_label_sizes(self, total: float) -> None:
+        """Give the elapsed and remaining times one fixed size, wide enough for any time in
+        this session: a label whose size can change asks the whole window to lay itself out
+        again each time its text changes, which was once a second."""
+        pattern = format_clock(total).translate(str.maketrans("0123456789", "0000000000"))
+        for label, sign in ((self.elapsed_label, ""), (self.remaining_label, "-")):
+            label.ensurePolished()
+            metrics = label.fontMetrics()
+            width = max(metrics.horizontalAdvance(sign + pattern.replace("0", digit))
+                        for digit in "0123456789")
+            label.setFixedSize(math.ceil(width) + 2, metrics.height())
 
     # -- updates ---------------------------------------------------------------------
     def _on_segment_started(self, event: SegmentStarted) -> None:
