@@ -410,3 +410,31 @@ def test_movement_frames_do_not_repaint_the_page_behind(qtbot, backdrop: bool) -
     QApplication.processEvents()
     page.removeEventFilter(counter)
     assert (counter.paints == 0) is backdrop
+
+
+def test_movements_are_prepared_ahead_a_piece_at_a_time(qtbot) -> None:
+    """prepare_movements works out framing and travel in the background, so animate() finds them cached."""
+    from backcoach.ui import illustration
+
+    illustration._framing.cache_clear()
+    illustration._travel.cache_clear()
+    view = IllustrationView(clock=FakeClock())
+    qtbot.addWidget(view)
+    moves = [("pelvic-lift", "flat", "lifted"), ("pelvic-lift", "lifted", "flat"),
+             ("pelvic-lift", "flat", "lifted"), ("no-pose-data", "a", "b")]
+    view.prepare_movements(moves)
+    assert view.is_preparing() and illustration._travel.cache_info().currsize == 0
+    qtbot.waitUntil(lambda: not view.is_preparing(), timeout=5000)
+    assert illustration._travel.cache_info().currsize == 2  # each movement once, unknown ones skipped
+    hits = illustration._travel.cache_info().hits
+    view.animate(CATALOG.exercises["pelvic-lift"], "flat", "lifted", 3.0)
+    assert illustration._travel.cache_info().hits == hits + 1
+
+
+def test_stopping_drops_the_preparation(qtbot) -> None:
+    """stop_preparing ends the background work at once (a session that ends early)."""
+    view = IllustrationView(clock=FakeClock())
+    qtbot.addWidget(view)
+    view.prepare_movements([("pelvic-lift", "flat", "lifted")])
+    view.stop_preparing()
+    assert not view.is_preparing()

@@ -74,3 +74,27 @@ def test_illustration_backdrop_follows_the_theme(session: AppParts) -> None:
     corner = image.pixelColor(0, image.height() // 2) if image.width() > image.height() * 1.5 \
         else image.pixelColor(image.width() // 2, 0)
     assert corner.name() == session.window.theme.window
+
+
+def test_a_session_prepares_its_movements_and_leaving_stops_it(qtbot, home: Path) -> None:
+    """Binding a session prepares every movement of its routine ahead; leaving drops what is left."""
+    from backcoach.ui import illustration
+
+    illustration._travel.cache_clear()
+    parts = build_test_app(qtbot, home)
+    try:
+        window = parts.window
+        window.start_routine("core-strength", Level.INTERMEDIATE)
+        view = window.session_view.illustration
+        assert view.is_preparing()
+        qtbot.waitUntil(lambda: not view.is_preparing(), timeout=5000)
+        timeline = window.driver.engine.timeline
+        moves = {(s.exercise_id, s.from_position, s.position) for s in timeline.segments
+                 if s.kind.value == "move"}
+        assert moves and illustration._travel.cache_info().currsize == len(moves)
+        window.start_routine("lower-back-for-runners", Level.BEGINNER)
+        assert view.is_preparing()
+        window.session_view.unbind()
+        assert not view.is_preparing()
+    finally:
+        parts.close()

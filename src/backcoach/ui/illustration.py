@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -135,6 +135,24 @@ def _travel(exercise_id: str, from_position: str, to_position: str) -> float:
               for i in range(samples + 1)]
     return max(sum(math.dist(points[i][name], points[i + 1][name]) for i in range(samples))
                for name in points[0])
+
+
+def movement_preparation(moves: Iterable[tuple[str, str, str]]) -> Iterator[None]:
+    """Work out ahead what drawing movements needs (the pose data, each exercise's framing,
+    each movement's travel), yielding after each piece so that the caller can spread it over
+    the event loop. Done lazily instead, the first movement of a session spent about 30 ms on
+    it at the very moment its segment started, delaying that segment's cue."""
+    scenes = _scenes()
+    yield
+    for exercise_id, from_position, to_position in dict.fromkeys(moves):
+        scene = scenes.get(exercise_id)
+        if scene is None or from_position not in scene.positions or \
+                to_position not in scene.positions:
+            continue
+        _framing(exercise_id)
+        yield
+        _travel(exercise_id, from_position, to_position)
+        yield
 
 
 def frame_steps(travel_px: float) -> int:
@@ -263,6 +281,11 @@ class IllustrationView(QWidget):
         self._seconds = 0.0
         self._paused_at: float | None = None
         self.progress = 1.0  # how far the current movement has gone (1.0 when still)
+        # movements prepared ahead (see prepare_movements), a piece per event-loop turn
+        self._preparation: Iterator[None] | None = None
+        self._prepare_timer = QTimer(self)
+        self._prepare_timer.setInterval(0)
+        self._prepare_timer.timeout.connect(self._prepare_step)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
         self.setMinimumSize(96, 64)
         self.setAccessibleName("Exercise illustration")
@@ -329,6 +352,25 @@ class IllustrationView(QWidget):
             self._arm()
         else:
             self._finish()
+
+    def prepare_movements(self, moves: Iterable[tuple[str, str, str]]) -> None:
+        """Prepare these movements (exercise id, from, to) in the background, one small piece
+        per turn of the event loop, so that no movement's first frame has to."""
+        self._preparation = movement_preparation(list(moves))
+        self._prepare_timer.start()
+
+    def stop_preparing(self) -> None:
+        """Drop any preparation still to do (the session ended)."""
+        self._prepare_timer.stop()
+        self._preparation = None
+
+    def is_preparing(self) -> bool:
+        """True while prepare_movements still has work queued."""
+        return self._prepare_timer.isActive()
+
+    def _prepare_step(self) -> None:
+        if self._preparation is None or next(self._preparation, StopIteration) is StopIteration:
+            self.stop_preparing()
 
     def pause_animation(self) -> None:
         """Freeze a movement where it is (the session was paused)."""

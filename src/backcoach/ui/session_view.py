@@ -209,6 +209,9 @@ class SessionView(QWidget):
         driver.display_tick.connect(self.refresh)
         self._show_segment(driver.engine.segment, force=True)
         self.refresh()
+        self.illustration.prepare_movements(
+            (s.exercise_id, s.from_position, s.position) for s in self._timeline.segments
+            if s.kind is SegmentKind.MOVE)
 
     def unbind(self) -> None:
         """Stop following the current session."""
@@ -219,6 +222,7 @@ class SessionView(QWidget):
                              (self._driver.display_tick, self.refresh)):
             signal.disconnect(slot)
         self.countdown.set_breathing(None)
+        self.illustration.stop_preparing()
         self._driver = None
 
     def _fix_time_label_sizes(self, total: float) -> None:
