@@ -43,8 +43,7 @@ def test_opening_the_window_imports_no_catalogue_command_modules():
 
 
 def test_start_up_pauses_the_collector_and_the_shown_window_resumes_it() -> None:
-    """cli.main pauses garbage collection for the window's start-up; app.run resumes it (and freezes
-    start-up's objects) once the window is shown."""
+    """Start-up runs with the collector paused; once the window is shown it runs again, start-up frozen."""
     script = (
         "import gc, sys\n"
         "from PySide6.QtCore import QTimer\n"
