@@ -284,12 +284,23 @@ def test_eased_time_is_the_inverse_of_the_ease() -> None:
         assert eased_time(ease(t)) == pytest.approx(t, abs=1e-6)
 
 
-def test_frame_steps_follow_the_distance_moved_on_screen() -> None:
-    """A step for every FRAME_STEP_PX the fastest joint travels, between the minimum and maximum."""
-    assert frame_steps(1.0) == MIN_FRAME_STEPS
-    assert frame_steps(20 * FRAME_STEP_PX) == 20
-    assert frame_steps(20 * FRAME_STEP_PX + 0.1) == 21
-    assert frame_steps(10_000.0) == FRAME_STEPS
+def test_frame_steps_follow_the_distance_moved_and_the_frame_rate() -> None:
+    """A step per FRAME_STEP_PX travelled, but no more than frames can show at the fastest point."""
+    assert frame_steps(1.0, 3.0) == MIN_FRAME_STEPS
+    assert frame_steps(20 * FRAME_STEP_PX, 3.0) == 20
+    assert frame_steps(20 * FRAME_STEP_PX + 0.1, 3.0) == 21
+    assert frame_steps(10_000.0, 3.0) == 24  # 3 s at 12.5 frames a second, times 2 / pi
+    assert frame_steps(10_000.0, 4.0) == 32
+    assert frame_steps(10_000.0, 60.0) == FRAME_STEPS
+
+
+def test_the_fastest_part_of_a_movement_shows_every_step_once(qtbot) -> None:
+    """Mid-movement, one frame interval moves the ease by about one step: none is skipped twice."""
+    view = _shown_view(qtbot, FakeClock())
+    view.animate(CATALOG.exercises["dead-bug"], "tabletop", "extended", 3.0)
+    steps = view.movement_steps
+    fastest = ease(0.5 + FRAME_INTERVAL_MS / 1000 / 3.0 / 2) - ease(0.5 - FRAME_INTERVAL_MS / 1000 / 3.0 / 2)
+    assert fastest * steps == pytest.approx(1.0, abs=0.05)
 
 
 def _shown_view(qtbot, clock: FakeClock, width: int = 480, height: int = 320) -> IllustrationView:

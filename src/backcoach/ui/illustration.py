@@ -5,10 +5,11 @@ cached per file and theme). A movement between two positions is drawn live from 
 data (`backcoach.art`), interpolating the angles at no more than 12.5 frames a second; no
 timer runs while the picture is still.
 
-A movement's in-between poses sit on a grid of equal steps of the eased motion, as many as
-make the fastest joint travel about FRAME_STEP_PX on screen (FRAME_STEPS at most). The frame
-timer wakes when the next step is due, so the slow start and end of a movement, and slow
-movements, are drawn with fewer frames, and no frame ever repeats the one shown.
+A movement's in-between poses sit on a grid of equal steps of the eased motion: no more
+than the 12.5 frames a second can show where the motion is fastest (so each step is about
+what one frame moves there), and no more than make the fastest joint travel FRAME_STEP_PX
+on screen. The frame timer wakes when the next step is due, so the slow start and end of a
+movement, and slow movements, are drawn with fewer frames, and no frame repeats the last.
 """
 
 from __future__ import annotations
@@ -155,9 +156,17 @@ def movement_preparation(moves: Iterable[tuple[str, str, str]]) -> Iterator[None
         yield
 
 
-def frame_steps(travel_px: float) -> int:
-    """Steps for a movement whose fastest joint travels `travel_px` on screen."""
-    return max(MIN_FRAME_STEPS, min(FRAME_STEPS, math.ceil(travel_px / FRAME_STEP_PX)))
+def frame_steps(travel_px: float, seconds: float) -> int:
+    """Steps for a movement of `seconds` whose fastest joint travels `travel_px` on screen.
+
+    The cosine ease moves at most pi/2 times its average speed, so at the frame rate
+    (1000 / FRAME_INTERVAL_MS a second) the middle of the movement shows a new step in
+    every frame; more steps could not be shown there, and at the slower start and end
+    they would only add frames that move the figure less than a frame in the middle does.
+    """
+    by_rate = seconds * 1000 / FRAME_INTERVAL_MS * 2 / math.pi
+    by_travel = travel_px / FRAME_STEP_PX
+    return max(MIN_FRAME_STEPS, min(FRAME_STEPS, math.ceil(min(by_rate, by_travel) - 1e-9)))
 
 
 def eased_time(eased: float) -> float:
@@ -343,7 +352,7 @@ class IllustrationView(QWidget):
         self._poses = (scene.positions[from_position], scene.positions[to_position])
         self._move_key = (ex_id, from_position, to_position)
         travel = _travel(*self._move_key) * _fit(QRectF(self.rect())).width() / VIEW_BOX[0]
-        self._steps, self._step = frame_steps(travel), -1
+        self._steps, self._step = frame_steps(travel, seconds), -1
         self._started, self._seconds, self._paused_at = self._clock(), float(seconds), None
         self.progress = 0.0
         self._describe()
