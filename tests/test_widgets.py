@@ -108,6 +108,8 @@ def test_dial_paints_its_background_and_an_opaque_ring(dial: CountdownDial) -> N
     expected = blend(QColor(LIGHT.left), RING_ALPHA, QColor(DARK.window))
     assert max(abs(ring.red() - expected.red()), abs(ring.green() - expected.green()),
                abs(ring.blue() - expected.blue())) <= 2
+    digits = QColor(LIGHT.left)
+    assert sum(image.pixelColor(x, y) == digits for x in range(0, 400, 2) for y in range(0, 300, 2)) > 500
 
 
 def test_new_hold_starts_the_ring_at_its_own_phase(dial: CountdownDial) -> None:

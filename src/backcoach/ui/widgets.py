@@ -86,6 +86,7 @@ class CountdownDial(QWidget):
         self._pen_key: tuple | None = None
         self._layer: QPixmap | None = None
         self._layer_key: tuple | None = None
+        self._layer_bounds = QRect()  # where the layer is not transparent
         self._timer = QTimer(self)
         self._timer.setInterval(round(1000 / PACER_FPS))
         self._timer.setTimerType(Qt.TimerType.CoarseTimer)  # an animation: a few ms either way
@@ -241,18 +242,19 @@ class CountdownDial(QWidget):
         font = self._digit_font()
         painter.setFont(font)
         painter.setPen(self._color)
-        painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._text)
+        bounds = painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._text)
         if word:
             small = QFont(self.font())
             small.setPixelSize(max(12, int(self.height() * 0.07)))
             painter.setFont(small)
             painter.setPen(QColor(self._theme.muted))
             baseline = rect.center().y() + QFontMetricsF(font).tightBoundingRect("0").height() / 2
-            painter.drawText(QRectF(rect.left(), baseline + 8, rect.width(),
-                                    small.pixelSize() * 1.6),
-                             Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, word)
+            bounds = bounds.united(painter.drawText(
+                QRectF(rect.left(), baseline + 8, rect.width(), small.pixelSize() * 1.6),
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, word))
         painter.end()
         self._layer, self._layer_key = layer, key
+        self._layer_bounds = bounds.toAlignedRect().adjusted(-2, -2, 2, 2)  # antialiasing
         return layer
 
     def paintEvent(self, event: QPaintEvent) -> None:
@@ -266,7 +268,13 @@ class CountdownDial(QWidget):
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             painter.setPen(self._ring_pen(pen_width))
             painter.drawEllipse(QPointF(self.width() / 2, self.height() / 2), radius, radius)
-        painter.drawPixmap(0, 0, self._digits_layer())
+        layer = self._digits_layer()
+        area = self._layer_bounds.intersected(event.rect())  # copy no transparent pixels
+        if not area.isEmpty():
+            ratio = layer.devicePixelRatio()
+            painter.drawPixmap(QRectF(area), layer, QRectF(area.x() * ratio, area.y() * ratio,
+                                                            area.width() * ratio,
+                                                            area.height() * ratio))
         painter.end()
 
 
