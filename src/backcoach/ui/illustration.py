@@ -277,7 +277,9 @@ class IllustrationView(QWidget):
         # a movement in progress
         self._timer = QTimer(self)
         self._timer.setSingleShot(True)  # armed for the moment the picture next changes
-        self._timer.setTimerType(Qt.TimerType.CoarseTimer)  # a frame a few ms late is not seen
+        # Precise: it is armed for the moment the next step is due, and a coarse timer may
+        # fire a few ms early, find the same step and have to wake again.
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.next_frame)
         self._scene: Scene | None = None
         self._view: View | None = None
