@@ -449,3 +449,18 @@ def test_stopping_drops_the_preparation(qtbot) -> None:
     view.prepare_movements([("pelvic-lift", "flat", "lifted")])
     view.stop_preparing()
     assert not view.is_preparing()
+
+
+def test_a_movement_from_the_still_shown_does_not_repaint_its_first_frame(qtbot) -> None:
+    """animate() from the still on screen asks for no repaint: its first frame is that picture."""
+    clock = FakeClock()
+    view = _shown_view(qtbot, clock)
+    exercise = CATALOG.exercises["dead-bug"]
+    view.show_position(exercise, "tabletop")
+    still = _grab(view)
+    calls = _record_updates(view)
+    view.animate(exercise, "tabletop", "extended", 3.0)
+    assert calls == []
+    assert _differing_pixels(_grab(view), still, tolerance=0) == 0
+    view.animate(exercise, "extended", "tabletop", 3.0, mirrored=True)  # mid-movement, mirrored
+    assert len(calls) == 1

@@ -348,6 +348,10 @@ class IllustrationView(QWidget):
                 or to_position not in scene.positions):
             self.show_position(exercise, to_position, mirrored)
             return
+        # Its first frame is the start position's still, often the picture shown already.
+        shown = self._poses is None and self._mirrored == mirrored and self._renderer is not None \
+            and self._renderer is _renderers.get((illustration_path(exercise, from_position),
+                                                  self._theme))
         self._stop()
         self._exercise, self._position, self._mirrored = exercise, to_position, mirrored
         self._scene, self._view = scene, _framing(ex_id)
@@ -358,7 +362,7 @@ class IllustrationView(QWidget):
         self._started, self._seconds, self._paused_at = self._clock(), float(seconds), None
         self.progress = 0.0
         self._describe()
-        self._render_frame(0.0)
+        self._render_frame(0.0, repaint=not shown)
         if self.isVisible():
             self._arm()
         else:
@@ -424,8 +428,9 @@ class IllustrationView(QWidget):
             self._renderer = _still(path, self._theme)
             self._fills = _fills_view_box(path, self._theme)
 
-    def _render_frame(self, t: float, force: bool = False) -> None:
-        """Show the step for time fraction `t`, unless it is the one shown (or `force`)."""
+    def _render_frame(self, t: float, force: bool = False, repaint: bool = True) -> None:
+        """Show the step for time fraction `t`, unless it is the one shown (or `force`);
+        `repaint` False when the picture on screen is already the same."""
         assert self._scene is not None and self._view is not None and self._poses is not None
         ease = _ease()
         # Frames sit on a fixed grid of steps per movement, so the reps after the first
@@ -446,7 +451,8 @@ class IllustrationView(QWidget):
                 _frames.pop(next(iter(_frames)))  # the oldest: movements come round again
             _frames[key] = renderer
         self._renderer, self._fills = renderer, True  # draw() paints a background rect
-        self.update(self._placed()[2])  # the margins round the picture stay as they are
+        if repaint:
+            self.update(self._placed()[2])  # the margins round the picture stay as they are
 
     def next_frame(self) -> None:
         """Show a movement as it is now (a new frame only if its step has changed), and
