@@ -464,3 +464,27 @@ def test_a_movement_from_the_still_shown_does_not_repaint_its_first_frame(qtbot)
     assert _differing_pixels(_grab(view), still, tolerance=0) == 0
     view.animate(exercise, "extended", "tabletop", 3.0, mirrored=True)  # mid-movement, mirrored
     assert len(calls) == 1
+
+
+def test_the_way_back_reuses_the_frames_of_the_way_there(qtbot) -> None:
+    """A movement back between two positions with the same highlight draws no new frames."""
+    from backcoach.ui import illustration
+
+    illustration._frames.clear()
+    clock = FakeClock()
+    view = _shown_view(qtbot, clock)
+    exercise = CATALOG.exercises["bird-dog"]
+
+    def play(start: str, end: str) -> None:
+        view.animate(exercise, start, end, 3.0)
+        while view.is_animating():
+            clock.advance(0.02)
+            view.next_frame()
+
+    play("all-fours", "reach")
+    drawn = len(illustration._frames)
+    assert drawn > 10
+    play("reach", "all-fours")
+    assert len(illustration._frames) == drawn
+    play("all-fours", "reach")
+    assert len(illustration._frames) == drawn

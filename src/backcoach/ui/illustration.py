@@ -439,12 +439,17 @@ class IllustrationView(QWidget):
         if step == self._step and not force:
             return
         self._step, self._frame_at = step, self._clock()
-        key = (*self._move_key, self._theme, self._steps, step)
+        ex_id, start, end = self._move_key
+        first, last = self._poses
+        if end < start and first.highlight == last.highlight:
+            # The way back passes through the same poses: share the frames of the way there.
+            start, end, first, last, step = end, start, last, first, self._steps - step
+        key = (ex_id, start, end, self._theme, self._steps, step)
         renderer = _frames.get(key)
         if renderer is None:
             from backcoach.art.render import draw
 
-            pose = self._poses[0].lerp(self._poses[1], step / self._steps)
+            pose = first.lerp(last, step / self._steps)
             svg = apply_theme(draw(self._scene, pose, self._view), self._theme)
             renderer = QSvgRenderer(QByteArray(svg.encode("utf-8")))
             if len(_frames) >= MAX_CACHED_FRAMES:
