@@ -488,3 +488,64 @@ def test_the_way_back_reuses_the_frames_of_the_way_there(qtbot) -> None:
     assert len(illustration._frames) == drawn
     play("all-fours", "reach")
     assert len(illustration._frames) == drawn
+
+
+def _play(view: IllustrationView, clock: FakeClock, exercise, start: str, end: str,
+          mirrored: bool = False) -> None:
+    """Run a whole 3 s movement, painting each frame as it comes."""
+    view.animate(exercise, start, end, 3.0, mirrored)
+    while view.is_animating():
+        clock.advance(0.02)
+        view.next_frame()
+        view.grab()  # paints now
+
+
+def test_movement_frames_are_drawn_once_then_copied(qtbot) -> None:
+    """A movement's frames are kept as pictures: the way back and the next rep add none."""
+    clock = FakeClock()
+    view = _shown_view(qtbot, clock)
+    exercise = CATALOG.exercises["bird-dog"]
+    _play(view, clock, exercise, "all-fours", "reach")
+    kept = view.picture_cache_bytes
+    assert kept > 0
+    _play(view, clock, exercise, "reach", "all-fours", mirrored=True)
+    _play(view, clock, exercise, "all-fours", "reach")
+    assert view.picture_cache_bytes == kept
+
+
+def test_kept_pictures_are_bounded_and_freed(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pictures stop being kept at the budget; another exercise, a resize or hiding frees them."""
+    from backcoach.ui import illustration
+
+    clock = FakeClock()
+    view = _shown_view(qtbot, clock)
+    one = 480 * 320 * 4
+    monkeypatch.setattr(illustration, "PICTURE_CACHE_BYTES", 3 * one)
+    _play(view, clock, CATALOG.exercises["bird-dog"], "all-fours", "reach")
+    assert view.picture_cache_bytes == 3 * one
+    view.animate(CATALOG.exercises["cat-cow"], "all-fours", "cat", 3.0)
+    assert view.picture_cache_bytes == 0
+    _play(view, clock, CATALOG.exercises["cat-cow"], "all-fours", "cat")
+    assert view.picture_cache_bytes > 0
+    view.resize(600, 400)
+    QApplication.processEvents()
+    assert view.picture_cache_bytes == 0
+    _play(view, clock, CATALOG.exercises["cat-cow"], "all-fours", "cat")
+    view.hide()
+    assert view.picture_cache_bytes == 0
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_a_copied_frame_looks_like_the_still_it_ends_on(qtbot, mirrored: bool) -> None:
+    """The last frame, copied from its kept picture (mirrored or not), matches the still drawn directly."""
+    clock = FakeClock()
+    view = _shown_view(qtbot, clock, 641, 333)  # an odd size: the picture is not at 0,0
+    exercise = CATALOG.exercises["bird-dog"]
+    view.animate(exercise, "all-fours", "reach", 3.0, mirrored)
+    clock.advance(2.99)
+    view.next_frame()
+    assert view.is_animating() and view.picture_cache_bytes == 0
+    last_frame = _grab(view)
+    assert view.picture_cache_bytes > 0
+    view.show_position(exercise, "reach", mirrored)
+    assert _differing_pixels(last_frame, _grab(view), tolerance=8 if mirrored else 0) == 0

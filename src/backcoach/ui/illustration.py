@@ -41,6 +41,11 @@ MIN_FRAME_STEPS = 4  # even a movement of a few pixels is shown moving
 FRAME_STEP_PX = 2.0  # on-screen travel of the fastest joint from one step to the next
 MAX_FRAME_WAIT_MS = 1000  # the frame timer looks at the clock at least this often
 MAX_CACHED_FRAMES = 600  # small SVG renderers, a few kB each
+# A view also keeps the frames of its current exercise as pictures at its size: copying one
+# costs a tenth of drawing it from its SVG, and an exercise replays its movements rep after
+# rep. Bounded (a 3 s movement at 1366x768 needs about 23 MB, its way back none more) and
+# emptied when the exercise changes, the size or theme changes or the view is hidden.
+PICTURE_CACHE_BYTES = 32 * 1024 * 1024
 _frames: dict[tuple, QSvgRenderer] = {}
 VIEW_BOX = (480, 320)  # every illustration's viewBox (backcoach.art.render.WIDTH, HEIGHT)
 ASPECT = VIEW_BOX[0] / VIEW_BOX[1]
@@ -273,6 +278,9 @@ class IllustrationView(QWidget):
         self._renderer: QSvgRenderer | None = None
         self._fills = False  # whether the renderer paints its whole 3:2 box
         self._placement: tuple[QRectF, QRect, QRect] | None = None  # see _placed()
+        self._frame_key: tuple | None = None  # the movement frame shown (None: a still)
+        self._pictures: dict[tuple, QPixmap] = {}  # frame key -> the frame drawn at this size
+        self._pictures_bytes = 0
         self._backdrop: QColor | None = None
         # a movement in progress
         self._timer = QTimer(self)
@@ -310,6 +318,7 @@ class IllustrationView(QWidget):
     def set_theme(self, name: str) -> None:
         """Redraw in the theme "light", "dark" or "high-contrast"."""
         self._theme = _check_theme(name)
+        self._forget_pictures()
         if self._poses is not None:
             self._render_frame(self.progress, force=True)
         else:
@@ -353,6 +362,8 @@ class IllustrationView(QWidget):
             and self._renderer is _renderers.get((illustration_path(exercise, from_position),
                                                   self._theme))
         self._stop()
+        if self._pictures and next(iter(self._pictures))[0] != ex_id:
+            self._forget_pictures()  # the last exercise's frames will not come round again
         self._exercise, self._position, self._mirrored = exercise, to_position, mirrored
         self._scene, self._view = scene, _framing(ex_id)
         self._poses = (scene.positions[from_position], scene.positions[to_position])
@@ -423,6 +434,7 @@ class IllustrationView(QWidget):
 
     def _show_still(self) -> None:
         """Show the current position's still picture."""
+        self._frame_key = None
         if self._exercise is not None and self._position is not None:
             path = illustration_path(self._exercise, self._position)
             self._renderer = _still(path, self._theme)
@@ -445,6 +457,7 @@ class IllustrationView(QWidget):
             # The way back passes through the same poses: share the frames of the way there.
             start, end, first, last, step = end, start, last, first, self._steps - step
         key = (ex_id, start, end, self._theme, self._steps, step)
+        self._frame_key = key
         renderer = _frames.get(key)
         if renderer is None:
             from backcoach.art.render import draw
@@ -503,9 +516,10 @@ class IllustrationView(QWidget):
         self._paused_at = None
 
     def hideEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        """Hidden: no frames for nobody; jump to the end of any movement."""
+        """Hidden: no frames for nobody; jump to the end of any movement, free the pictures."""
         if self._poses is not None:
             self._finish()
+        self._forget_pictures()
         super().hideEvent(event)
 
     def sizeHint(self) -> QSize:
@@ -521,17 +535,46 @@ class IllustrationView(QWidget):
         return round(width / ASPECT)
 
     def resizeEvent(self, event) -> None:  # type: ignore[no-untyped-def]
-        """Forget the placement worked out for the old size."""
+        """Forget the placement and the pictures worked out for the old size."""
         self._placement = None
+        self._forget_pictures()
         super().resizeEvent(event)
 
     def _placed(self) -> tuple[QRectF, QRect, QRect]:
-        """Where the picture goes at this size: its exact rectangle, the whole pixels it
-        covers and the pixels it touches (worked out once per size, not once per frame)."""
+        """Where the picture goes at this size: its rectangle, on whole pixels so that a
+        frame drawn once can be copied (mirrored too) exactly where it would be drawn, the
+        whole pixels it covers and the pixels it touches (the same three, but kept apart for
+        clarity; worked out once per size, not once per frame)."""
         if self._placement is None:
-            target = _fit(QRectF(self.rect()))
+            target = QRectF(_fit(QRectF(self.rect())).toRect())
             self._placement = (target, _inside_pixels(target), target.toAlignedRect())
         return self._placement
+
+    @property
+    def picture_cache_bytes(self) -> int:
+        """Memory taken by the frames kept as pictures."""
+        return self._pictures_bytes
+
+    def _forget_pictures(self) -> None:
+        self._pictures.clear()
+        self._pictures_bytes = 0
+
+    def _picture(self, key: tuple, renderer: QSvgRenderer, target: QRectF) -> QPixmap:
+        """The frame `key` drawn (unmirrored) at the size of `target`, kept while it fits."""
+        picture = self._pictures.get(key)
+        if picture is None:
+            ratio = self.devicePixelRatioF()
+            picture = QPixmap(round(target.width() * ratio), round(target.height() * ratio))
+            picture.setDevicePixelRatio(ratio)
+            painter = QPainter(picture)
+            painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+            renderer.render(painter, QRectF(0, 0, target.width(), target.height()))
+            painter.end()
+            size = picture.width() * picture.height() * 4
+            if self._pictures_bytes + size <= PICTURE_CACHE_BYTES:
+                self._pictures[key] = picture
+                self._pictures_bytes += size
+        return picture
 
     def paintEvent(self, event) -> None:  # type: ignore[no-untyped-def]
         """Draw the current picture, centred and aspect-kept, and any backdrop round it."""
@@ -542,7 +585,13 @@ class IllustrationView(QWidget):
             if not covered.contains(event.rect()):
                 for band in margins(self.rect(), covered):
                     painter.fillRect(band, self._backdrop)
-        if self._renderer is not None:
+        if self._frame_key is not None and self._renderer is not None:
+            picture = self._picture(self._frame_key, self._renderer, target)
+            if self._mirrored:
+                painter.translate(target.x() * 2 + target.width(), 0)
+                painter.scale(-1, 1)
+            painter.drawPixmap(target.topLeft(), picture)
+        elif self._renderer is not None:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             _paint(painter, self._renderer, target, self._mirrored)
         painter.end()
