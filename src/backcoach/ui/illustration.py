@@ -10,6 +10,8 @@ than the 12.5 frames a second can show where the motion is fastest (so each step
 what one frame moves there), and no more than make the fastest joint travel FRAME_STEP_PX
 on screen. The frame timer wakes when the next step is due, so the slow start and end of a
 movement, and slow movements, are drawn with fewer frames, and no frame repeats the last.
+Each frame is drawn from its SVG once, then copied from a picture kept for the current
+exercise (see PICTURE_CACHE_BYTES).
 """
 
 from __future__ import annotations
