@@ -2,13 +2,13 @@
 
 Built-in files come from the resources folder; user files (the routine editor's) from the
 user data folder. A bad user file is reported and skipped: it never stops the built-in
-catalogue from loading.
+catalogue from loading. Given the user's cache folder, the parsed tables are kept there
+(`parse_cache`), so that a start with unchanged files neither imports nor runs tomllib.
 """
 
 from __future__ import annotations
 
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -28,11 +28,14 @@ from backcoach.catalog.model import (
     Sides,
     TimingOverride,
 )
+from backcoach.catalog.parse_cache import ParseCache
 
 ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,59}$")
 MAX_FILE_BYTES = 256 * 1024
 MAX_LINE_DOTS = 64  # see check_toml_shape
 LEVELS = tuple(level.value for level in Level)
+# The checks a table passed before it was cached: a cache made under other limits is ignored.
+_CACHE_SALT = f"line-dots<={MAX_LINE_DOTS}"
 
 
 def _id(table: Table, key: str = "id") -> str:
@@ -55,17 +58,23 @@ def _illustration(table: Table, key: str) -> str:
     return str(path)
 
 
-def _read_toml(path: Path) -> Table:
+def _read_toml(path: Path, cache: ParseCache | None = None) -> Table:
     name = str(path)
     try:
-        size = path.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise CatalogError(name, "", f"file is too large ({size} bytes, "
+        st = path.stat()
+        if st.st_size > MAX_FILE_BYTES:
+            raise CatalogError(name, "", f"file is too large ({st.st_size} bytes, "
                                          f"at most {MAX_FILE_BYTES})")
+        cached = cache.get(path, st) if cache is not None else None
+        if cached is not None:
+            return Table(cached, name)
         raw = path.read_bytes()
     except OSError as exc:
         raise CatalogError(name, "", f"cannot be read: {exc.strerror or exc}") from exc
-    return parse_toml(raw, name)
+    table = parse_toml(raw, name)
+    if cache is not None:
+        cache.put(path, st, table.data)
+    return table
 
 
 def check_toml_shape(text: str, name: str) -> None:
@@ -83,6 +92,8 @@ def check_toml_shape(text: str, name: str) -> None:
 
 def parse_toml(raw: bytes, name: str) -> Table:
     """Parse TOML bytes into a Table; every way a file can be hostile becomes CatalogError."""
+    import tomllib  # here, not at the top: a start served by the parse cache never needs it
+
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -270,12 +281,12 @@ def _check_pictures(exercise: Exercise, pictures_root: Path) -> None:
 
 
 def _load_dir(folder: Path, catalog: Catalog, kind: str, builtin: bool,
-              pictures_root: Path) -> None:
+              pictures_root: Path, cache: ParseCache | None) -> None:
     if not folder.is_dir():
         return
     for path in sorted(folder.glob("*.toml")):
         try:
-            table = _read_toml(path)
+            table = _read_toml(path, cache)
             if kind == "exercise":
                 item = exercise_from_table(table)
                 _check_pictures(item, pictures_root)
@@ -291,19 +302,28 @@ def _load_dir(folder: Path, catalog: Catalog, kind: str, builtin: bool,
             catalog.problems.append(exc)
 
 
-def load_catalog(builtin_root: Path, user_roots: tuple[Path, ...] = ()) -> Catalog:
-    """Load built-in exercises and routines, then the user's; collect every problem."""
+def load_catalog(builtin_root: Path, user_roots: tuple[Path, ...] = (),
+                 cache_dir: Path | None = None) -> Catalog:
+    """Load built-in exercises and routines, then the user's; collect every problem.
+
+    With `cache_dir`, parsed tables are read from and saved to the cache there (see
+    `parse_cache`); without it (tools, tests) every file is parsed.
+    """
+    cache = ParseCache.in_folder(cache_dir, _CACHE_SALT) if cache_dir is not None else None
     catalog = Catalog()
     roots = [(builtin_root, True), *((root, False) for root in user_roots)]
     for root, builtin in roots:
-        _load_dir(root / "exercises", catalog, "exercise", builtin, builtin_root)
+        _load_dir(root / "exercises", catalog, "exercise", builtin, builtin_root, cache)
     for root, builtin in roots:
-        _load_dir(root / "routines", catalog, "routine", builtin, builtin_root)
+        _load_dir(root / "routines", catalog, "routine", builtin, builtin_root, cache)
+    if cache is not None:
+        cache.save()
     return catalog
 
 
-def load_builtin_catalog(user_roots: tuple[Path, ...] = ()) -> Catalog:
+def load_builtin_catalog(user_roots: tuple[Path, ...] = (),
+                         cache_dir: Path | None = None) -> Catalog:
     """The catalogue from the app's own resources (plus optional user folders)."""
     from backcoach.resources import resources_dir
 
-    return load_catalog(resources_dir(), user_roots)
+    return load_catalog(resources_dir(), user_roots, cache_dir)
