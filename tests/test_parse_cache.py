@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
+from tests.helpers.app import build_test_app
 
 from backcoach.catalog import parse_cache
 from backcoach.catalog.loader import Catalog, load_catalog, parse_toml
@@ -256,3 +257,11 @@ def test_a_hit_does_not_import_tomllib(tmp_path: Path) -> None:
     runs = [subprocess.run(args, capture_output=True, text=True, timeout=60) for _ in range(2)]
     assert [run.stdout.strip() for run in runs] == ["True", "False"], [r.stderr for r in runs]
 
+
+def test_the_app_keeps_its_cache_in_the_cache_folder(qtbot, home: Path) -> None:
+    """Building the app leaves the parsed built-in files in <home>/cache for the next start."""
+    parts = build_test_app(qtbot, home)
+    entries = _entries(home / "cache")
+    assert str(BUILTIN / "routines" / "lower-back-for-runners.toml") in entries
+    assert set(parts.window.catalog.routines) == set(load_catalog(BUILTIN).routines)
+    parts.close()

@@ -180,7 +180,7 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None,
     profile = profiles.default if kiosk_on else profiles.active()
     problems += [p for p in (kiosk_problem, profiles.problem) if p]
     settings = SettingsStore(profile.settings_file)  # was paths.settings_file
-    catalog = load_builtin_catalog((paths.data_dir,))
+    catalog = load_builtin_catalog((paths.data_dir,), cache_dir=paths.cache_dir)
     for bad in catalog.problems:
         problems.append(f"Skipped a routine file with a problem: {bad}")
     window = MainWindow(catalog, settings, clock or time.monotonic)
