@@ -132,6 +132,18 @@ def test_logging_rotates_at_one_megabyte_keeping_three(tmp_path: Path) -> None:
     assert all(p.stat().st_size <= MAX_BYTES for p in tmp_path.iterdir())
 
 
+@pytest.mark.usefixtures("restore_root_logger")
+def test_a_full_log_left_by_an_earlier_run_rotates_at_the_first_record(tmp_path: Path) -> None:
+    """A log already at 1 MB from an earlier run is moved to .1 before the first new line."""
+    old = tmp_path / "backcoach.log"
+    old.write_text("o" * MAX_BYTES, encoding="utf-8")
+    setup_logging(tmp_path)
+    logging.getLogger("backcoach.test").info("first of this run")
+    assert (tmp_path / "backcoach.log.1").read_text(encoding="utf-8") == "o" * MAX_BYTES
+    assert "first of this run" in old.read_text(encoding="utf-8")
+    assert old.stat().st_size < 1000
+
+
 def test_logging_to_an_unusable_folder_raises_storage_error(tmp_path: Path) -> None:
     """A log folder that cannot be created gives a StorageError, not a traceback."""
     (tmp_path / "file").write_text("in the way")
