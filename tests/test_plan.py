@@ -20,6 +20,7 @@ from backcoach.session.plan import (
     Side,
     Timeline,
     build_plan,
+    planned_length,
     speech_seconds,
 )
 
@@ -129,6 +130,26 @@ def test_random_routines_sum_up(items: list[tuple[str, TimingOverride]], level: 
     for seg in timeline.segments:
         if seg.kind is SegmentKind.SWITCH:
             assert seg.side is Side.RIGHT
+
+
+@settings(max_examples=100, deadline=None)
+@given(items=st.lists(st.tuples(st.sampled_from(sorted(CATALOG.exercises)), overrides),
+                      min_size=1, max_size=6),
+       level=st.sampled_from(list(Level)),
+       rest=st.floats(min_value=0, max_value=60),
+       get_ready=st.one_of(st.none(), st.floats(min_value=0, max_value=30)),
+       switch_gap=st.one_of(st.none(), st.floats(min_value=0, max_value=15)))
+def test_planned_length_is_exactly_the_timelines_total(
+        items: list[tuple[str, TimingOverride]], level: Level, rest: float,
+        get_ready: float | None, switch_gap: float | None) -> None:
+    """The home cards' cue-free length equals the full plan's total, to the last bit."""
+    routine = Routine(
+        id="generated", name="Generated", description="x",
+        items=tuple(RoutineItem(ex, {level: ov}) for ex, ov in items),
+        rest_between=dict.fromkeys(Level, rest))
+    options = PlanOptions(get_ready=get_ready, switch_gap=switch_gap)
+    assert planned_length(routine, CATALOG.exercises, level, options) == \
+        build_plan(routine, CATALOG.exercises, level, options).total
 
 
 @pytest.mark.parametrize("wpm", [100.0, 160.0, 250.0])

@@ -221,21 +221,7 @@ def effective_timing(routine: Routine, item_index: int, exercise: Exercise,
 def build_plan(routine: Routine, exercises: dict[str, Exercise], level: Level,
                options: PlanOptions | None = None) -> Timeline:
     """Lay the routine out as segments, then schedule the cues inside them."""
-    options = options or PlanOptions()
-    chosen = tuple(exercises[item.exercise] for item in routine.items)
-    drafts: list[_Draft] = []
-    for index, exercise in enumerate(chosen):
-        timing, sides = effective_timing(routine, index, exercise, level)
-        if index == 0:
-            get_ready = options.get_ready if options.get_ready is not None else routine.get_ready
-            drafts.append(_gap(SegmentKind.GET_READY, opening_gap(
-                SegmentKind.GET_READY, get_ready, exercise, options), index, exercise))
-        else:
-            rest = max(routine.rest_between[level], MIN_EXERCISE_GAP)
-            drafts.append(_gap(SegmentKind.REST, opening_gap(
-                SegmentKind.REST, rest, exercise, options), index, exercise))
-        switch_gap = options.switch_gap if options.switch_gap is not None else exercise.switch_gap
-        drafts.extend(_exercise_drafts(exercise, index, timing, sides, switch_gap))
+    chosen, drafts = _drafts(routine, exercises, level, options or PlanOptions())
     segments: list[Segment] = []
     start = 0.0
     for i, draft in enumerate(drafts):
@@ -250,6 +236,34 @@ def build_plan(routine: Routine, exercises: dict[str, Exercise], level: Level,
         start += draft.duration
     return Timeline(routine_id=routine.id, routine_name=routine.name, level=level,
                     segments=tuple(segments), exercises=chosen)
+
+
+def planned_length(routine: Routine, exercises: dict[str, Exercise], level: Level,
+                   options: PlanOptions | None = None) -> float:
+    """Seconds the routine lasts (build_plan(...).total) without scheduling its cues: the
+    home screen shows every routine's minutes at start-up, and cues are most of the work."""
+    _chosen, drafts = _drafts(routine, exercises, level, options or PlanOptions())
+    return sum(draft.duration for draft in drafts)
+
+
+def _drafts(routine: Routine, exercises: dict[str, Exercise], level: Level,
+            options: PlanOptions) -> tuple[tuple[Exercise, ...], list[_Draft]]:
+    """The routine's exercises and its segments before cues and start times."""
+    chosen = tuple(exercises[item.exercise] for item in routine.items)
+    drafts: list[_Draft] = []
+    for index, exercise in enumerate(chosen):
+        timing, sides = effective_timing(routine, index, exercise, level)
+        if index == 0:
+            get_ready = options.get_ready if options.get_ready is not None else routine.get_ready
+            drafts.append(_gap(SegmentKind.GET_READY, opening_gap(
+                SegmentKind.GET_READY, get_ready, exercise, options), index, exercise))
+        else:
+            rest = max(routine.rest_between[level], MIN_EXERCISE_GAP)
+            drafts.append(_gap(SegmentKind.REST, opening_gap(
+                SegmentKind.REST, rest, exercise, options), index, exercise))
+        switch_gap = options.switch_gap if options.switch_gap is not None else exercise.switch_gap
+        drafts.extend(_exercise_drafts(exercise, index, timing, sides, switch_gap))
+    return chosen, drafts
 
 
 def _gap(kind: SegmentKind, seconds: float, index: int, exercise: Exercise) -> _Draft:

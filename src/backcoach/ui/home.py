@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from backcoach.catalog.loader import Catalog
 from backcoach.catalog.model import Level, Routine
-from backcoach.session.plan import PlanOptions, build_plan
+from backcoach.session.plan import PlanOptions, planned_length
 
 COLUMNS = 2
 
@@ -228,9 +228,8 @@ class HomeView(QWidget):
 
     def _update_minutes(self) -> None:
         for card in self.cards:
-            timeline = build_plan(card.routine, self.catalog.exercises, self.level,
-                                  self.plan_options)
-            card.set_minutes(timeline.total, self.level)
+            card.set_minutes(planned_length(card.routine, self.catalog.exercises, self.level,
+                                            self.plan_options), self.level)
 
     # -- selection -------------------------------------------------------------------
     @property
