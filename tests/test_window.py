@@ -198,3 +198,24 @@ def test_the_selected_card_is_drawn_highlighted(app_parts: AppParts, qtbot) -> N
     assert border(home.cards[0]) == accent and border(home.cards[1]) != accent
     qtbot.keyClick(home, Qt.Key.Key_Right)
     assert border(home.cards[1]) == accent and border(home.cards[0]) != accent
+
+
+@pytest.mark.parametrize(("last", "expected"), [("core-strength", "core-strength"),
+                                                ("gone-routine", "lower-back-for-runners")])
+def test_the_last_routine_used_is_highlighted_at_opening(home: Path, qtbot, last: str,
+                                                         expected: str) -> None:
+    """A new window highlights the routine used last, drawn so; one since deleted falls back to the first."""
+    from PySide6.QtGui import QColor
+
+    from backcoach.store.settings_store import SettingsStore
+
+    SettingsStore(home / "config" / "settings.json").update(last_routine=last)
+    parts = build_test_app(qtbot, home)
+    home_view = parts.window.home
+    qtbot.waitExposed(parts.window)
+    assert home_view.selected_routine == expected
+    index = home_view.selected
+    card = home_view.cards[index]
+    assert card.grab().toImage().pixelColor(1, card.height() // 2) == QColor(parts.window.theme.accent)
+    assert "Start  ·  " + card.routine.name == home_view.start_button.text()
+    parts.close()

@@ -144,7 +144,8 @@ class MainWindow(QMainWindow):
 
         self.actions_by_name = self._make_actions()
         level = Level(settings.settings.default_level)
-        self.home = HomeView(catalog, level, self.plan_options())
+        self.home = HomeView(catalog, level, self.plan_options(),
+                             selected_id=settings.settings.last_routine)
         self._session_view: SessionView | None = None  # built for the first session
         self.summary_view = SummaryView()
         self.stack = QStackedWidget()
@@ -164,8 +165,6 @@ class MainWindow(QMainWindow):
         self.home.level_changed.connect(
             lambda lv: self._report(self.settings_store.update(default_level=lv.value)))
         self.summary_view.home_requested.connect(self.go_home)
-        if settings.settings.last_routine:
-            self.home.select_id(settings.settings.last_routine)
         self.apply_theme()
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
         self.go_home()
