@@ -38,7 +38,6 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
-    from backcoach.commands.catalog_commands import resolve_routine_and_level
     from backcoach.store.paths import resolve_paths
 
     paths = resolve_paths(args.home)
@@ -54,7 +53,9 @@ def run(args: argparse.Namespace) -> int:
                       kiosk=getattr(args, "kiosk", False))
     instance.set_handler(window_request_handler(parts.window))
     window = parts.window
-    if args.routine:
+    if args.routine:  # (the command modules are not loaded for a plain start)
+        from backcoach.commands.catalog_commands import resolve_routine_and_level
+
         routine_id, level = resolve_routine_and_level(window.catalog, args.routine, args.level)
     window.restore_window_state()
     window.show()

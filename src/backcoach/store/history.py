@@ -25,7 +25,6 @@ Why it is built this way:
 from __future__ import annotations
 
 import contextlib
-import csv
 import io
 import logging
 import os
@@ -316,6 +315,8 @@ class History:
 
     def export_csv(self, path: Path) -> None:
         """Write every session, oldest first, as CSV (atomically; raises StorageError)."""
+        import csv  # only for an export: not worth its import at every start
+
         buffer = io.StringIO(newline="")
         writer = csv.writer(buffer)
         writer.writerow(["id", "started_at_utc", "date", "ended_at_utc", "routine_id",
