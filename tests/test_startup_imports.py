@@ -1,0 +1,60 @@
+"""What a plain start loads: the home screen must not pay for what only later screens use."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+# Run as a real `backcoach` start; once the window is shown and the event loop has turned,
+# print the modules loaded and quit.
+PROBE = """
+import sys
+from PySide6.QtCore import QTimer
+from PySide6.QtWidgets import QApplication
+from backcoach.ui import main_window
+real_show = main_window.MainWindow.show
+def show(self):
+    real_show(self)
+    QTimer.singleShot(100, lambda: (print(sorted(sys.modules)), QApplication.instance().quit()))
+main_window.MainWindow.show = show
+from backcoach.cli import main
+sys.exit(main([]))
+"""
+
+# Each of these is loaded by a later screen or on demand, and costs the home screen time or
+# memory if loaded at start-up (see the README's performance section).
+NOT_AT_START = (
+    "logging.handlers",  # pulls in socket and pickle; the log rotates without it
+    "PySide6.QtMultimedia",  # the voice's playback, loaded with the voice
+    "PySide6.QtSvg",  # the session's illustrations
+    "pyttsx3",  # the voice
+    "hashlib",  # OpenSSL; only the staff PIN hashes
+    "ssl",
+    "csv",  # history export
+    "backcoach.ui.session_view",
+    "backcoach.ui.editor",
+    "backcoach.commands.catalog_commands",
+)
+
+
+def _started_modules(home: Path) -> set[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "BACKCOACH_HOME": str(home)}
+    out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 0, out.stderr
+    return set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+
+
+def test_a_plain_start_leaves_later_screens_modules_unloaded(home: Path) -> None:
+    """Starting to the home screen (voice on, a last routine) loads none of the later screens' modules."""
+    (home / "config").mkdir(parents=True, exist_ok=True)
+    (home / "config" / "settings.json").write_text(json.dumps(
+        {"version": 2, "first_run_notice_seen": True, "voice": {"enabled": True},
+         "last_routine": "core-strength"}))
+    modules = _started_modules(home)
+    assert "backcoach.ui.home" in modules  # the probe really ran the app
+    assert sorted(set(NOT_AT_START) & modules) == []
