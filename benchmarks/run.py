@@ -115,7 +115,12 @@ def stop(proc: subprocess.Popen) -> None:
 
 
 def app_cmd(*args: str) -> list[str]:
-    """The command line that starts BackCoach."""
+    """The command line that starts BackCoach: the `backcoach` script pip installed beside
+    this Python (what `./setup.sh run` and a desktop launcher run), else `python -m
+    backcoach`, which also pays for runpy (about 3 ms) that no user's start does."""
+    script = Path(sys.executable).with_name("backcoach")
+    if script.is_file():
+        return [str(script), *args]
     return [sys.executable, "-m", "backcoach", *args]
 
 
