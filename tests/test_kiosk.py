@@ -18,7 +18,9 @@ from backcoach.store.history import History
 from backcoach.store.logs import close_logging
 from backcoach.store.paths import resolve_paths
 from backcoach.store.staff import LOCK_SECONDS, MAX_TRIES, KioskConfig, StaffStore, save_kiosk_config
-from backcoach.ui.kiosk import KIOSK_HINT, PinDialog, PinSetupDialog, StaffPage
+from backcoach.ui.kiosk import KIOSK_HINT
+from backcoach.ui.kiosk_pin import PinDialog, PinSetupDialog
+from backcoach.ui.kiosk_staff_page import StaffPage
 
 PIN = "90817263"
 WRONG = "11223344"

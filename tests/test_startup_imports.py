@@ -37,6 +37,8 @@ NOT_AT_START = (
     "csv",  # history export
     "backcoach.ui.session_view",
     "backcoach.ui.editor",
+    "backcoach.ui.kiosk_pin",  # kiosk dialogs, shown only on a gym PC
+    "backcoach.ui.kiosk_staff_page",
     "backcoach.commands.catalog_commands",
 )
 

@@ -1,5 +1,6 @@
-"""Kiosk mode for a shared gym PC: the staff-PIN guard, the PIN dialogs, the idle reset
-and the staff page.
+"""Kiosk mode for a shared gym PC: the staff-PIN guard and the idle reset; the PIN dialogs
+(kiosk_pin.py) and the staff page (kiosk_staff_page.py) are loaded when first shown, so a
+PC that never uses kiosk mode does not pay for their widgets at start-up.
 
 Members walk up, pick a routine, follow it and walk away; staff set the PC up once.
 
@@ -25,33 +26,18 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, QRegularExpression, Qt, QTimer, Signal
-from PySide6.QtGui import QAction, QKeySequence, QRegularExpressionValidator
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
-    QAbstractItemView,
     QApplication,
-    QComboBox,
     QDialog,
-    QFrame,
-    QGridLayout,
-    QHBoxLayout,
-    QHeaderView,
-    QLabel,
-    QLineEdit,
-    QListWidget,
-    QListWidgetItem,
-    QPushButton,
-    QSpinBox,
-    QTableWidget,
-    QTableWidgetItem,
     QToolButton,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -62,17 +48,15 @@ from backcoach.store.kiosk_stats import KioskStats
 from backcoach.store.paths import AppPaths
 from backcoach.store.settings import Settings
 from backcoach.store.staff import (
-    LIMITS,
-    MAX_PIN_DIGITS,
-    MAX_TRIES,
-    MIN_PIN_DIGITS,
     STAFF_FILE,
     KioskConfig,
     StaffStore,
-    pin_problem,
     save_kiosk_config,
 )
-from backcoach.ui.theme import Theme, resolve_theme
+
+if TYPE_CHECKING:  # loaded when first used: see KioskMode
+    from backcoach.ui.kiosk_pin import PinDialog, PinSetupDialog
+    from backcoach.ui.kiosk_staff_page import StaffPage
 
 log = logging.getLogger(__name__)
 
@@ -97,228 +81,6 @@ _INPUT_EVENTS = frozenset({QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress,
                            QEvent.Type.Wheel, QEvent.Type.TouchBegin, QEvent.Type.TouchUpdate})
 _WINDOW_EVENTS = frozenset({QEvent.Type.Show, QEvent.Type.WindowStateChange})
 
-
-def _big(widget: QWidget, points: int, bold: bool = False) -> QWidget:
-    widget.setStyleSheet(f"font-size: {points}pt;" + (" font-weight: 700;" if bold else ""))
-    return widget
-
-
-def _theme_of(widget: QWidget | None) -> Theme:
-    window = widget.window() if widget is not None else None
-    theme = getattr(window, "theme", None)
-    return theme if isinstance(theme, Theme) else resolve_theme("system")
-
-
-def _no_auto_default(dialog: QDialog) -> None:
-    """Enter belongs to the fields (submit, next field): no button may take it over, or
-    Enter after a wrong PIN would also press Cancel, the first "auto default" button."""
-    for button in dialog.findChildren(QPushButton):
-        button.setAutoDefault(False)
-        button.setDefault(False)
-
-
-def _framed(dialog: QDialog, parent: QWidget | None) -> None:
-    """A visible edge and its own surface, so a dialog stands out on a full-screen kiosk
-    even with no window manager drawing a frame."""
-    theme = _theme_of(parent)
-    dialog.setStyleSheet(f"QDialog#{dialog.objectName()} {{ background: {theme.surface}; "
-                         f"border: 3px solid {theme.accent}; }}")
-
-
-# ---------------------------------------------------------------- PIN dialogs
-
-class PinDialog(QDialog):
-    """Asks for the staff PIN; says how many tries are left and counts down a lock."""
-
-    def __init__(self, staff: StaffStore, purpose: str, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.staff = staff
-        self.setObjectName("pinDialog")
-        self.setWindowTitle("Staff PIN")
-        self.setModal(True)
-        self.setMinimumWidth(560)
-        _framed(self, parent)
-        title = QLabel("Staff only")
-        title.setProperty("role", "title")
-        self.purpose = _big(QLabel(f"Enter the staff PIN to {purpose}."), 14)
-        self.purpose.setWordWrap(True)
-        self.pin_edit = QLineEdit(objectName="pinEdit")
-        self.pin_edit.setEchoMode(QLineEdit.EchoMode.Password)
-        self.pin_edit.setMaxLength(MAX_PIN_DIGITS)
-        self.pin_edit.setValidator(QRegularExpressionValidator(
-            QRegularExpression(rf"\d{{0,{MAX_PIN_DIGITS}}}"), self.pin_edit))
-        self.pin_edit.setPlaceholderText("PIN")
-        self.pin_edit.setAccessibleName("Staff PIN")
-        self.pin_edit.setMinimumHeight(56)
-        self.pin_edit.setStyleSheet("font-size: 22pt; padding: 4px 12px; letter-spacing: 6px;")
-        self.pin_edit.returnPressed.connect(self.submit)
-        self.message = _big(QLabel(objectName="pinMessage"), 13)
-        self.message.setWordWrap(True)
-        self.message.setMinimumHeight(48)
-        self.cancel_button = QPushButton("Cancel", objectName="pinCancel")
-        self.cancel_button.clicked.connect(self.reject)
-        self.ok_button = QPushButton("Unlock", objectName="pinOk")
-        self.ok_button.setProperty("primary", True)
-        self.ok_button.setMinimumWidth(160)
-        self.ok_button.clicked.connect(self.submit)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.cancel_button)
-        row.addWidget(self.ok_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 26, 32, 24)
-        layout.setSpacing(14)
-        layout.addWidget(title)
-        layout.addWidget(self.purpose)
-        layout.addWidget(self.pin_edit)
-        layout.addWidget(self.message)
-        layout.addLayout(row)
-        self._lock_timer = QTimer(self)
-        self._lock_timer.setInterval(1000)
-        self._lock_timer.timeout.connect(self.refresh_lock)
-        _no_auto_default(self)
-        self.refresh_lock()
-
-    def submit(self) -> None:
-        """Check the PIN typed so far (the field is cleared either way)."""
-        if not self.pin_edit.isEnabled():
-            return
-        entered = self.pin_edit.text()
-        self.pin_edit.clear()
-        if not entered:
-            self.message.setText("Type the PIN, then press Enter.")
-            return
-        try:
-            check = self.staff.verify(entered)
-        except StorageError as exc:
-            self.message.setText(f"The PIN could not be checked: {exc}")
-            return
-        if check.ok:
-            self.accept()
-        elif check.locked_for > 0:
-            self.refresh_lock()
-        else:
-            tries = "1 more try" if check.tries_left == 1 else f"{check.tries_left} more tries"
-            self.message.setText(f"Wrong PIN. {tries} before PIN entry locks for a minute.")
-            self.pin_edit.setFocus()
-
-    def refresh_lock(self) -> None:
-        """Lock or unlock entry from the staff file (called every second while locked)."""
-        try:
-            left = self.staff.locked_for()
-        except StorageError as exc:
-            self.message.setText(f"The staff file could not be read: {exc}")
-            left = 0.0
-        locked = left > 0
-        self.pin_edit.setEnabled(not locked)
-        self.ok_button.setEnabled(not locked)
-        if locked:
-            self.message.setText(f"{MAX_TRIES} wrong tries: PIN entry is locked. "
-                                 f"Try again in {math.ceil(left)} s.")
-            if not self._lock_timer.isActive():
-                self._lock_timer.start()
-        elif self._lock_timer.isActive():
-            self._lock_timer.stop()
-            self.message.setText("You can try again now.")
-            self.pin_edit.setFocus()
-
-
-class PinSetupDialog(QDialog):
-    """Sets (or changes) the staff PIN: typed twice, saved only as a salted hash."""
-
-    def __init__(self, staff: StaffStore, parent: QWidget | None = None, *,
-                 first_time: bool = True) -> None:
-        super().__init__(parent)
-        self.staff = staff
-        self.setObjectName("pinSetupDialog")
-        self.setWindowTitle("Set the staff PIN" if first_time else "Change the staff PIN")
-        self.setModal(True)
-        self.setMinimumWidth(640)
-        _framed(self, parent)
-        title = QLabel(self.windowTitle())
-        title.setProperty("role", "title")
-        intro = _big(QLabel(
-            ("Kiosk mode is for a PC that members share. " if first_time else "")
-            + "Staff need this PIN to quit BackCoach, change its settings or turn kiosk mode "
-            f"off. Use {MIN_PIN_DIGITS} to {MAX_PIN_DIGITS} digits."), 13)
-        intro.setWordWrap(True)
-        reset = QLabel(f"The PIN is stored only as a salted hash. If it is forgotten, an "
-                       f"administrator deletes {staff.path} and sets a new one.")
-        reset.setProperty("role", "muted")
-        reset.setStyleSheet("font-size: 11pt;")
-        reset.setWordWrap(True)
-        reset.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        self.first_edit = self._pin_edit("newPin", "New PIN")
-        self.second_edit = self._pin_edit("repeatPin", "The same PIN again")
-        self.first_edit.returnPressed.connect(self.second_edit.setFocus)
-        self.second_edit.returnPressed.connect(self.submit)
-        form = QGridLayout()
-        form.setHorizontalSpacing(16)
-        form.setVerticalSpacing(12)
-        for row, (text, edit) in enumerate((("New PIN", self.first_edit),
-                                             ("Same PIN again", self.second_edit))):
-            label = _big(QLabel(text), 13)
-            label.setBuddy(edit)
-            form.addWidget(label, row, 0, Qt.AlignmentFlag.AlignVCenter)
-            form.addWidget(edit, row, 1)
-        form.setColumnStretch(1, 1)
-        self.message = _big(QLabel(objectName="pinSetupMessage"), 13)
-        self.message.setWordWrap(True)
-        cancel = QPushButton("Cancel", objectName="pinSetupCancel")
-        cancel.clicked.connect(self.reject)
-        self.ok_button = QPushButton("Save PIN", objectName="pinSetupOk")
-        self.ok_button.setProperty("primary", True)
-        self.ok_button.clicked.connect(self.submit)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(cancel)
-        row.addWidget(self.ok_button)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 26, 32, 24)
-        layout.setSpacing(14)
-        layout.addWidget(title)
-        layout.addWidget(intro)
-        layout.addLayout(form)
-        layout.addWidget(reset)
-        layout.addWidget(self.message)
-        layout.addLayout(row)
-        _no_auto_default(self)
-
-    def _pin_edit(self, name: str, accessible: str) -> QLineEdit:
-        edit = QLineEdit(objectName=name)
-        edit.setEchoMode(QLineEdit.EchoMode.Password)
-        edit.setMaxLength(MAX_PIN_DIGITS)
-        edit.setValidator(QRegularExpressionValidator(
-            QRegularExpression(rf"\d{{0,{MAX_PIN_DIGITS}}}"), edit))
-        edit.setAccessibleName(accessible)
-        edit.setMinimumHeight(48)
-        edit.setStyleSheet("font-size: 18pt; padding: 2px 10px; letter-spacing: 4px;")
-        return edit
-
-    def submit(self) -> None:
-        """Save the PIN if both entries agree and it is a valid PIN."""
-        first, second = self.first_edit.text(), self.second_edit.text()
-        why = pin_problem(first)
-        if why:
-            self.message.setText(why)
-            self.first_edit.setFocus()
-            return
-        if first != second:
-            self.second_edit.clear()
-            self.message.setText("The two PINs differ: type the same PIN twice.")
-            self.second_edit.setFocus()
-            return
-        try:
-            self.staff.set_pin(first)
-        except (StorageError, ValueError) as exc:
-            self.message.setText(f"The PIN could not be saved: {exc}")
-            return
-        self.first_edit.clear()
-        self.second_edit.clear()
-        self.accept()
-
-
-# ---------------------------------------------------------------- guard
 
 class KioskGuard:
     """The window's gatekeeper: everything but following routines needs the staff PIN."""
@@ -510,300 +272,6 @@ def close_modals() -> None:
             modal.hide()
 
 
-# ---------------------------------------------------------------- staff page
-
-def _panel(title: str) -> tuple[QFrame, QVBoxLayout]:
-    """A titled white panel of the staff page."""
-    frame = QFrame(objectName="staffPanel")
-    layout = QVBoxLayout(frame)
-    layout.setContentsMargins(18, 14, 18, 16)
-    layout.setSpacing(10)
-    heading = QLabel(title, objectName="panelTitle")
-    layout.addWidget(heading)
-    return frame, layout
-
-
-def _note(text: str) -> QLabel:
-    label = QLabel(text)
-    label.setProperty("role", "note")
-    label.setWordWrap(True)
-    return label
-
-
-def _field(text: str, buddy: QWidget) -> QLabel:
-    label = QLabel(text)
-    label.setProperty("role", "field")
-    label.setBuddy(buddy)
-    return label
-
-
-class StaffPage(QDialog):
-    """The staff configuration, behind the PIN: routines, volume cap, idle times, PIN,
-    kiosk off, quit, and the anonymous counts."""
-
-    QUIT = 2
-    KIOSK_OFF = 3
-
-    def __init__(self, mode: KioskMode) -> None:
-        super().__init__(mode.window)
-        self.mode = mode
-        self.setObjectName("staffPage")
-        self.setWindowTitle("BackCoach staff page")
-        self.setModal(True)
-        window = mode.window
-        catalog = window.catalog
-        config = mode.config
-        title = QLabel("Staff page")
-        title.setProperty("role", "title")
-        subtitle = QLabel("Kiosk mode is on: members can only pick and follow routines. "
-                          "Nothing on this page is shown to them.")
-        subtitle.setProperty("role", "muted")
-        subtitle.setStyleSheet("font-size: 13pt;")
-        subtitle.setWordWrap(True)
-
-        # Routines and their order.
-        self.routine_list = QListWidget(objectName="staffRoutines")
-        self.routine_list.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
-        self.routine_list.setAccessibleName("Routines on the kiosk home screen")
-        shown = [rid for rid in config.routines if rid in catalog.routines]
-        rest = sorted((rid for rid in catalog.routines if rid not in shown),
-                      key=lambda rid: catalog.routines[rid].name)
-        for rid in shown + rest:
-            item = QListWidgetItem(catalog.routines[rid].name)
-            item.setData(Qt.ItemDataRole.UserRole, rid)
-            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-            item.setCheckState(Qt.CheckState.Checked if (rid in shown or not shown)
-                               else Qt.CheckState.Unchecked)
-            self.routine_list.addItem(item)
-        self.routine_list.setCurrentRow(0)
-        up = QPushButton("Move up", objectName="staffUp")
-        up.clicked.connect(lambda: self._move(-1))
-        down = QPushButton("Move down", objectName="staffDown")
-        down.clicked.connect(lambda: self._move(1))
-        self.featured = QComboBox(objectName="staffFeatured")
-        self.featured.setAccessibleName("Featured routine")
-        self.featured.addItem("None", "")
-        for rid in shown + rest:
-            self.featured.addItem(catalog.routines[rid].name, rid)
-        self.featured.setCurrentIndex(max(0, self.featured.findData(config.featured)))
-        routines_panel, rb = _panel("Routines on the home screen")
-        rb.addWidget(_note("Tick what members see. The order here is the order on screen."))
-        rb.addWidget(self.routine_list, 1)
-        moves = QHBoxLayout()
-        moves.addWidget(up)
-        moves.addWidget(down)
-        moves.addStretch(1)
-        rb.addLayout(moves)
-        featured_row = QHBoxLayout()
-        featured_row.addWidget(_field("Featured, chosen for each new member", self.featured))
-        featured_row.addWidget(self.featured, 1)
-        rb.addLayout(featured_row)
-
-        # Voice cap and idle times.
-        self.volume_cap = self._spin("staffVolumeCap", "Voice volume cap", 0, 100, " %",
-                                     round(config.volume_cap * 100))
-        lo, hi = LIMITS["after_summary_seconds"]
-        self.after_summary = self._spin("staffAfterSummary", "Home after the summary",
-                                        int(lo), int(hi), " s", config.after_summary_seconds)
-        lo, hi = LIMITS["paused_seconds"]
-        self.paused = self._spin("staffPaused", "Home after a pause", max(1, int(lo) // 60),
-                                 int(hi) // 60, " min", max(1, config.paused_seconds // 60))
-        lo, hi = LIMITS["running_margin_seconds"]
-        self.margin = self._spin("staffMargin", "Margin after a session's end", int(lo), int(hi),
-                                 " s", config.running_margin_seconds)
-        idle_panel, ib = _panel("Voice and idle times")
-        form = QGridLayout()
-        form.setHorizontalSpacing(16)
-        form.setVerticalSpacing(8)
-        for row, (text, spin) in enumerate((
-                ("Voice volume at most", self.volume_cap),
-                ("Back home after the summary", self.after_summary),
-                ("Back home after a pause", self.paused),
-                ("Margin after a session's planned end", self.margin))):
-            form.addWidget(_field(text, spin), row, 0)
-            form.addWidget(spin, row, 1)
-        form.setColumnStretch(0, 1)
-        ib.addLayout(form)
-
-        # Anonymous counts.
-        self.counts = QTableWidget(0, 3, objectName="staffCounts")
-        self.counts.setHorizontalHeaderLabels(["Day", "Started", "Completed"])
-        self.counts.horizontalHeaderItem(0).setTextAlignment(
-            Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
-        self.counts.verticalHeader().setVisible(False)
-        self.counts.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
-        self.counts.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
-        self.counts.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-        self.counts.setShowGrid(False)
-        self.counts.setAlternatingRowColors(True)
-        self.counts.setAccessibleName("Sessions started and completed per day")
-        header = self.counts.horizontalHeader()
-        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        for col in (1, 2):
-            header.setSectionResizeMode(col, QHeaderView.ResizeMode.Fixed)
-            self.counts.setColumnWidth(col, 130)
-        self.routine_counts = _note("")
-        self.routine_counts.setObjectName("staffRoutineCounts")
-        counts_panel, cb = _panel("Use of this PC: anonymous counts, last 14 days")
-        cb.addWidget(self.counts, 1)
-        cb.addWidget(self.routine_counts)
-        self.fill_counts()
-
-        self.message = QLabel(objectName="staffMessage")
-        self.message.setWordWrap(True)
-        self.message.setStyleSheet("font-size: 13pt; font-weight: 600;")
-        change_pin = QPushButton("Change PIN…", objectName="staffChangePin")
-        change_pin.clicked.connect(self.change_pin)
-        kiosk_off = QPushButton("Turn kiosk mode off", objectName="staffKioskOff")
-        kiosk_off.clicked.connect(lambda: self.done(self.KIOSK_OFF))
-        quit_button = QPushButton("Quit BackCoach", objectName="staffQuit")
-        quit_button.clicked.connect(lambda: self.done(self.QUIT))
-        cancel = QPushButton("Close", objectName="staffCancel")
-        cancel.clicked.connect(self.reject)
-        save = QPushButton("Save", objectName="staffSave")
-        save.setProperty("primary", True)
-        save.setMinimumWidth(160)
-        save.clicked.connect(self.save)
-        buttons = QHBoxLayout()
-        buttons.setSpacing(10)
-        buttons.addWidget(change_pin)
-        settings_action = window.actions_by_name.get("settings")
-        if settings_action is not None:
-            settings_button = QPushButton("Settings…", objectName="staffSettings")
-            settings_button.clicked.connect(self.open_settings)
-            buttons.addWidget(settings_button)
-        buttons.addWidget(kiosk_off)
-        buttons.addWidget(quit_button)
-        buttons.addStretch(1)
-        buttons.addWidget(cancel)
-        buttons.addWidget(save)
-
-        right = QVBoxLayout()
-        right.setSpacing(16)
-        right.addWidget(idle_panel)
-        right.addWidget(counts_panel, 1)
-        columns = QHBoxLayout()
-        columns.setSpacing(16)
-        columns.addWidget(routines_panel, 1)
-        columns.addLayout(right, 1)
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(32, 22, 32, 22)
-        layout.setSpacing(12)
-        layout.addWidget(title)
-        layout.addWidget(subtitle)
-        layout.addLayout(columns, 1)
-        layout.addWidget(self.message)
-        layout.addLayout(buttons)
-        _no_auto_default(self)
-        theme = _theme_of(window)
-        self.setStyleSheet(f"""
-            QDialog#staffPage {{ background: {theme.window}; border: 3px solid {theme.accent}; }}
-            QFrame#staffPanel {{ background: {theme.surface}; border: 1px solid {theme.border};
-                                 border-radius: 12px; }}
-            QLabel#panelTitle {{ font-size: 15pt; font-weight: 700; }}
-            QLabel[role="field"] {{ font-size: 12pt; }}
-            QLabel[role="note"] {{ font-size: 11pt; color: {theme.muted}; }}
-            QListWidget {{ font-size: 13pt; border: 1px solid {theme.border}; border-radius: 6px; }}
-            QListWidget::item {{ padding: 4px; }}
-            QTableWidget {{ font-size: 12pt; border: none; }}
-            QHeaderView::section {{ font-size: 11pt; font-weight: 600; padding: 4px;
-                                   border: none; border-bottom: 1px solid {theme.border};
-                                   background: {theme.surface}; color: {theme.muted}; }}
-            QSpinBox {{ font-size: 13pt; padding: 4px 8px; min-width: 120px; }}
-        """)
-        available = window.screen().availableGeometry() if window.screen() else None
-        width, height = window.width(), window.height()
-        if available is not None:
-            width, height = min(width, available.width()), min(height, available.height())
-        self.resize(max(width, 900), max(height, 620))
-
-    def _spin(self, name: str, accessible: str, lo: int, hi: int, suffix: str,
-              value: int) -> QSpinBox:
-        spin = QSpinBox(objectName=name)
-        spin.setRange(lo, hi)
-        spin.setSuffix(suffix)
-        spin.setValue(value)
-        spin.setAccessibleName(accessible)
-        return spin
-
-    def _move(self, step: int) -> None:
-        row = self.routine_list.currentRow()
-        target = row + step
-        if row < 0 or not 0 <= target < self.routine_list.count():
-            return
-        item = self.routine_list.takeItem(row)
-        self.routine_list.insertItem(target, item)
-        self.routine_list.setCurrentRow(target)
-
-    def fill_counts(self) -> None:
-        """Fill the table from the anonymous counts."""
-        stats = self.mode.stats
-        try:
-            days = stats.recent_days(14)
-            per_routine = stats.per_routine(30)
-        except StorageError as exc:
-            self.routine_counts.setText(f"The counts could not be read: {exc}")
-            return
-        self.counts.setRowCount(len(days))
-        today = stats.today()
-        for row, day in enumerate(days):
-            label = "Today" if day.day == today else day.day.strftime("%a %d %b")
-            for col, value in enumerate((label, str(day.started), str(day.completed))):
-                item = QTableWidgetItem(value)
-                if col:
-                    item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
-                self.counts.setItem(row, col, item)
-        routines = self.mode.window.catalog.routines
-        if per_routine:
-            parts = [f"{routines[rid].name if rid in routines else rid}: {s} started, "
-                     f"{c} completed" for rid, (s, c) in per_routine.items()]
-            self.routine_counts.setText("Last 30 days by routine: " + "; ".join(parts) + ".")
-        else:
-            self.routine_counts.setText("No sessions in the last 30 days.")
-
-    def chosen_config(self) -> KioskConfig:
-        """The configuration as set on the page."""
-        ids = []
-        for row in range(self.routine_list.count()):
-            item = self.routine_list.item(row)
-            if item.checkState() == Qt.CheckState.Checked:
-                ids.append(item.data(Qt.ItemDataRole.UserRole))
-        return dataclasses.replace(
-            self.mode.config, routines=tuple(ids), featured=self.featured.currentData() or "",
-            volume_cap=self.volume_cap.value() / 100,
-            after_summary_seconds=self.after_summary.value(),
-            paused_seconds=self.paused.value() * 60,
-            running_margin_seconds=self.margin.value())
-
-    def save(self) -> None:
-        """Check, save and apply the configuration."""
-        config = self.chosen_config()
-        if not config.routines:
-            self.message.setText("Tick at least one routine for the home screen.")
-            return
-        if config.featured and config.featured not in config.routines:
-            self.message.setText("The featured routine must be one of the ticked routines.")
-            return
-        problem = self.mode.apply_config(config)
-        if problem:
-            self.message.setText(problem)
-            return
-        self.accept()
-
-    def change_pin(self) -> None:
-        """Set a new PIN (the current one was just given to open this page)."""
-        if PinSetupDialog(self.mode.staff, self, first_time=False).exec() == \
-                QDialog.DialogCode.Accepted:
-            self.message.setText("The staff PIN was changed.")
-
-    def open_settings(self) -> None:
-        """The app's settings dialog, without asking for the PIN a second time."""
-        with self.mode.guard.override():
-            self.mode.window.actions_by_name["settings"].trigger()
-
-
-# ---------------------------------------------------------------- the mode
-
 class KioskMode(QObject):
     """Kiosk mode on one window: turns it on and off and owns the guard and idle reset."""
 
@@ -920,6 +388,8 @@ class KioskMode(QObject):
 
     def setup_pin(self) -> bool:
         """The set-PIN dialog; True once a PIN is saved."""
+        from backcoach.ui.kiosk_pin import PinSetupDialog
+
         dialog = PinSetupDialog(self.staff, self.window)
         self.setup_dialog = dialog
         try:
@@ -937,6 +407,8 @@ class KioskMode(QObject):
             return False
         if not has_pin:  # deleted by an administrator to reset it: set a new one now
             return self.setup_pin()
+        from backcoach.ui.kiosk_pin import PinDialog
+
         dialog = PinDialog(self.staff, purpose, self.window)
         self.pin_dialog = dialog
         try:
@@ -950,6 +422,8 @@ class KioskMode(QObject):
         if self.active:
             return
         if self.staff.has_pin():
+            from backcoach.ui.kiosk_pin import PinDialog
+
             dialog = PinDialog(self.staff, "turn kiosk mode on", self.window)
             self.pin_dialog = dialog
             ok = dialog.exec() == QDialog.DialogCode.Accepted
@@ -976,6 +450,8 @@ class KioskMode(QObject):
         """Ctrl+Alt+S: the PIN, then the staff page."""
         if not self.active or not self.ask_pin(ACTION_WORDS["staff"]):
             return
+        from backcoach.ui.kiosk_staff_page import StaffPage
+
         page = StaffPage(self)
         self.staff_page = page
         result = page.exec()
