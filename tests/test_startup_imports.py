@@ -60,3 +60,10 @@ def test_a_plain_start_leaves_later_screens_modules_unloaded(home: Path) -> None
     modules = _started_modules(home)
     assert "backcoach.ui.home" in modules  # the probe really ran the app
     assert sorted(set(NOT_AT_START) & modules) == []
+
+
+def test_a_returning_users_start_does_not_parse_toml(home: Path) -> None:
+    """From the second start on, the catalogue comes from the parse cache: tomllib is not even imported."""
+    first = _started_modules(home)
+    assert "tomllib" in first  # the first start parsed the files and filled the cache
+    assert "tomllib" not in _started_modules(home)
