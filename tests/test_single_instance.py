@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from tests.helpers.xvfb import missing_tools, xvfb
 
-from backcoach.ui.single_instance import request_for, server_name
+from backcoach.ui.single_instance import request_for, requests_dir
 
 
 def _home(tmp_path: Path) -> Path:
@@ -61,6 +61,33 @@ def _wait_for_trace(trace: Path, predicate, timeout: float = 15.0) -> None:
     raise AssertionError("the running app never started the routine")
 
 
+def _events(trace: Path, name: str) -> list[dict]:
+    if not trace.exists():
+        return []
+    return [e for e in (json.loads(line) for line in trace.read_text().splitlines()
+                        if line.strip()) if e.get("event") == name]
+
+
+def _wait_answering(home: Path, env: dict[str, str], app: subprocess.Popen) -> None:
+    """Until `app` holds the lock and answers a later launch (its handler is set)."""
+    lock = home / "config" / "backcoach.lock"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if lock.read_text().split("\n", 1)[0] == str(app.pid):
+                break
+        except OSError:
+            pass
+        assert app.poll() is None, app.communicate()
+        time.sleep(0.05)
+    probe = _launch(home, env, "open")
+    try:
+        out, err = probe.communicate(timeout=30)
+    finally:
+        _stop(probe)  # never left running if it did not get an answer
+    assert probe.returncode == 0 and "already running" in out, (err, app.poll())
+
+
 def _offscreen_env() -> dict[str, str]:
     return {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
 
@@ -94,10 +121,27 @@ def test_two_launches_at_once_leave_one_app_and_a_message(tmp_path: Path) -> Non
         winner.send_signal(signal.SIGKILL)  # a crash leaves the lock file behind
         winner.wait(timeout=10)
         assert (home / "config" / "backcoach.lock").exists()
-        fresh = _launch(home, env, "open")
-        time.sleep(2.0)
-        assert fresh.poll() is None, fresh.communicate()
-        _stop(fresh)
+        # ... and, say, a request nobody answered and the parts of an answer.
+        folder = requests_dir(home / "config")
+        stale = [folder / "1-dead.request", folder / "1-dead.answer",
+                 folder / "2-dead.request.0bad.tmp"]
+        stale[0].write_text("start lower-back-for-runners\n")
+        stale[1].write_text("ok\n")
+        stale[2].write_text("start lower-")
+        fresh_trace = tmp_path / "fresh.jsonl"
+        fresh = _launch(home, env, "open", "--trace", str(fresh_trace))
+        try:
+            time.sleep(2.0)
+            assert fresh.poll() is None, fresh.communicate()
+            assert not any(path.exists() for path in stale)  # swept when the lock was taken
+            again = _launch(home, env, "open")
+            out, err = again.communicate(timeout=30)
+            assert again.returncode == 0 and "already running" in out, err
+            time.sleep(0.5)
+            assert not _events(fresh_trace, "segment_started")  # the stale start never ran
+            assert list(folder.iterdir()) == []  # the launch took its request and answer
+        finally:
+            _stop(fresh)
     finally:
         for proc in procs:
             _stop(proc)
@@ -133,11 +177,13 @@ def test_two_launches_on_a_real_display_map_one_window(tmp_path: Path) -> None:
                 _stop(proc)
 
 
-def test_server_name_is_per_user_and_home(tmp_path: Path) -> None:
-    """Two homes never share a server; the same home always does."""
-    assert server_name(tmp_path / "a") != server_name(tmp_path / "b")
-    assert server_name(tmp_path / "a") == server_name(tmp_path / "a")
-    assert server_name(tmp_path / "a").startswith("backcoach-")
+def test_requests_dir_is_per_user_and_home(tmp_path: Path) -> None:
+    """Two homes never share a requests folder; the same home always does; it is per user."""
+    assert requests_dir(tmp_path / "a") != requests_dir(tmp_path / "b")
+    assert requests_dir(tmp_path / "a") == requests_dir(tmp_path / "a")
+    assert requests_dir(tmp_path / "a").parent == (tmp_path / "a").absolute()
+    if hasattr(os, "getuid"):
+        assert requests_dir(tmp_path / "a").name == f"backcoach-requests-{os.getuid()}"
 
 
 def test_request_for_the_command_line() -> None:
@@ -147,3 +193,77 @@ def test_request_for_the_command_line() -> None:
     assert request_for(argparse.Namespace(routine=None, level=None)) == "raise"
     assert request_for(argparse.Namespace(routine="core", level="advanced")) == \
         "start core advanced"
+
+
+def test_a_hung_instance_makes_a_later_launch_give_up(tmp_path: Path) -> None:
+    """A stopped app: a later launch exits 3 after a bounded wait and takes its request back."""
+    # Taken back, so the app does not start the routine late when it comes back.
+    home = _home(tmp_path)
+    env = _offscreen_env()
+    trace = tmp_path / "app.jsonl"
+    app = _launch(home, env, "open", "--trace", str(trace))
+    try:
+        _wait_answering(home, env, app)
+        app.send_signal(signal.SIGSTOP)
+        start = time.monotonic()
+        later = _launch(home, env, "start", "lower-back-for-runners")
+        out, err = later.communicate(timeout=60)
+        waited = time.monotonic() - start
+        assert later.returncode == 3, (out, err)
+        assert "does not answer" in err and "backcoach.lock" in err and "Traceback" not in err
+        assert 5 < waited < 30
+        assert list(requests_dir(home / "config").iterdir()) == []
+        app.send_signal(signal.SIGCONT)
+        time.sleep(1.0)
+        assert app.poll() is None
+        assert not _events(trace, "segment_started")
+        _wait_answering(home, env, app)  # and it answers again
+    finally:
+        app.send_signal(signal.SIGCONT)
+        _stop(app)
+
+
+def test_a_waiting_launch_takes_over_when_the_holder_dies(tmp_path: Path) -> None:
+    """The app crashes while a later launch waits: that launch takes the lock, becomes the app."""
+    home = _home(tmp_path)
+    env = _offscreen_env()
+    app = _launch(home, env, "open")
+    later = None
+    try:
+        _wait_answering(home, env, app)
+        app.send_signal(signal.SIGSTOP)
+        later = _launch(home, env, "open")
+        time.sleep(1.0)
+        assert later.poll() is None  # waiting for the stopped app
+        app.send_signal(signal.SIGKILL)
+        app.wait(timeout=10)
+        time.sleep(2.0)
+        assert later.poll() is None, later.communicate()  # running as the app now
+        _wait_answering(home, env, later)
+    finally:
+        for proc in (app, later):
+            if proc is not None:
+                _stop(proc)
+
+
+def test_a_blocked_requests_folder_is_reported_without_a_traceback(tmp_path: Path) -> None:
+    """A file where the requests folder goes: the app runs and says so; a later launch exits 3."""
+    # The later launch says at once why it cannot reach the app, without a traceback.
+    home = _home(tmp_path)
+    env = _offscreen_env()
+    requests_dir(home / "config").write_text("not a folder")
+    app = _launch(home, env, "open")
+    try:
+        time.sleep(2.0)
+        assert app.poll() is None, app.communicate()
+        start = time.monotonic()
+        later = _launch(home, env, "open")
+        out, err = later.communicate(timeout=30)
+        assert later.returncode == 3, (out, err)
+        assert time.monotonic() - start < 5  # no point in waiting for an answer
+        assert str(requests_dir(home / "config")) in err and "Traceback" not in err
+    finally:
+        if app.poll() is None:
+            app.send_signal(signal.SIGTERM)
+        _out, app_err = app.communicate(timeout=10)
+    assert "cannot use" in app_err and "Traceback" not in app_err
