@@ -29,6 +29,9 @@ sys.exit(main([]))
 # memory if loaded at start-up (see the README's performance section).
 NOT_AT_START = (
     "logging.handlers",  # pulls in socket and pickle; the log rotates without it
+    "socket",
+    "pickle",
+    "PySide6.QtNetwork",  # the single-instance channel is a watched folder (2.7 MB)
     "PySide6.QtMultimedia",  # the voice's playback, loaded with the voice
     "PySide6.QtSvg",  # the session's illustrations
     "pyttsx3",  # the voice
