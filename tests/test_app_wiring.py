@@ -132,14 +132,19 @@ def test_delete_history_action_asks_then_deletes(parts: AppParts, qtbot) -> None
 
 
 def test_memory_is_released_after_a_session(parts: AppParts, qtbot, monkeypatch) -> None:
-    """A finished session hands its freed heap back to the system once the summary is up."""
+    """A finished session hands its freed heap back, and drops the module sources PySide read."""
+    import linecache
+
     from backcoach import memory
 
     calls: list[int] = []
     monkeypatch.setattr(memory, "release_free_memory", lambda: calls.append(1) or True)
     monkeypatch.setattr("backcoach.app.MEMORY_SETTLE_MS", 0)
     _finish_session(parts)
+    linecache.getlines(memory.__file__)  # as PySide's scan of a module loaded by the session
+    assert linecache.cache
     qtbot.waitUntil(lambda: calls == [1])
+    assert not linecache.cache
 
 
 def test_release_free_memory_asks_glibc() -> None:

@@ -19,7 +19,9 @@ from backcoach.ui import main_window
 real_show = main_window.MainWindow.show
 def show(self):
     real_show(self)
-    QTimer.singleShot(100, lambda: (print(sorted(sys.modules)), QApplication.instance().quit()))
+    import linecache
+    QTimer.singleShot(100, lambda: (print(len(linecache.cache)), print(sorted(sys.modules)),
+                                    QApplication.instance().quit()))
 main_window.MainWindow.show = show
 from backcoach.cli import main
 sys.exit(main([]))
@@ -46,12 +48,18 @@ NOT_AT_START = (
 )
 
 
-def _started_modules(home: Path) -> set[str]:
+def _probe(home: Path) -> tuple[int, set[str]]:
+    """(files in linecache, modules loaded) once a real start has shown its window."""
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", "BACKCOACH_HOME": str(home)}
     out = subprocess.run([sys.executable, "-c", PROBE], env=env, capture_output=True, text=True,
                          timeout=60)
     assert out.returncode == 0, out.stderr
-    return set(ast.literal_eval(out.stdout.strip().splitlines()[-1]))
+    *_, cached, modules = out.stdout.strip().splitlines()
+    return int(cached), set(ast.literal_eval(modules))
+
+
+def _started_modules(home: Path) -> set[str]:
+    return _probe(home)[1]
 
 
 def test_a_plain_start_leaves_later_screens_modules_unloaded(home: Path) -> None:
@@ -70,3 +78,18 @@ def test_a_returning_users_start_does_not_parse_toml(home: Path) -> None:
     first = _started_modules(home)
     assert "tomllib" in first  # the first start parsed the files and filled the cache
     assert "tomllib" not in _started_modules(home)
+
+
+def test_the_qt_free_start_modules_really_are_qt_free() -> None:
+    """The modules imported ahead of PySide6 (so PySide does not read their sources) load no Qt."""
+    code = ("import sys; from backcoach.app import import_qt_free_modules; import_qt_free_modules();"
+            "print(sorted(m for m in sys.modules if m.startswith(('PySide6', 'shiboken6'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_a_start_keeps_no_module_sources_in_memory(home: Path) -> None:
+    """The module sources PySide's import scan read (about 1.8 MB of text) are dropped once shown."""
+    cached, modules = _probe(home)
+    assert "backcoach.ui.main_window" in modules
+    assert cached == 0

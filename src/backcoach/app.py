@@ -35,6 +35,7 @@ def run(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return 2
 
+    import_qt_free_modules()  # before PySide6: see there
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
@@ -59,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
         routine_id, level = resolve_routine_and_level(window.catalog, args.routine, args.level)
     window.restore_window_state()
     window.show()
+    forget_module_sources()
     gc.enable()  # off since cli.main; the objects made so far live as long as the app,
     gc.freeze()  # so later collections (pauses during a session) need not look at them
 
@@ -82,12 +84,55 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _release_memory_soon(window) -> None:
-    """Once the summary has been drawn, give the session's freed memory back to the system."""
+    """Once the summary has been drawn, give the session's freed memory back to the system
+    (and drop the sources of the modules the session loaded, see forget_module_sources)."""
     from PySide6.QtCore import QTimer
 
     from backcoach.memory import release_free_memory
 
-    QTimer.singleShot(MEMORY_SETTLE_MS, window, release_free_memory)
+    QTimer.singleShot(MEMORY_SETTLE_MS, window,
+                      lambda: (forget_module_sources(), release_free_memory()))
+
+
+# The Qt-free modules the window's start-up uses (domain core, storage, recorder).
+QT_FREE_START_MODULES = (
+    "backcoach.catalog.loader",
+    "backcoach.recorder",
+    "backcoach.resources",
+    "backcoach.session.engine",
+    "backcoach.session.plan",
+    "backcoach.store.history",
+    "backcoach.store.kiosk_stats",
+    "backcoach.store.logs",
+    "backcoach.store.paths",
+    "backcoach.store.profiles",
+    "backcoach.store.settings_store",
+    "backcoach.store.staff",
+    "backcoach.trace",
+)
+
+
+def import_qt_free_modules() -> None:
+    """Import the Qt-free modules start-up needs before PySide6 is imported.
+
+    Once loaded, PySide6 looks at every module imported after it for its `__feature__`
+    switch by reading the module's whole source (shibokensupport's feature_imported calls
+    inspect.getsource): about 90 files at start-up, some 5 ms, and their text kept in
+    linecache. Modules imported before PySide6 are never read that way.
+    """
+    import importlib
+
+    for name in QT_FREE_START_MODULES:
+        importlib.import_module(name)
+
+
+def forget_module_sources() -> None:
+    """Drop the module sources linecache holds: PySide6's import scan (see
+    import_qt_free_modules) leaves the text of each module it read there, about 1.8 MB of
+    text in some 45,000 line strings at start-up. A traceback reads the files again."""
+    import linecache
+
+    linecache.clearcache()
 
 
 MEMORY_SETTLE_MS = 1000
