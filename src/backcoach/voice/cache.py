@@ -11,13 +11,20 @@ No Qt here: the speech worker thread and the command line use this module direct
 from __future__ import annotations
 
 import array
-import hashlib
 import math
 import os
 import sys
 import wave
 from dataclasses import dataclass
 from pathlib import Path
+
+try:  # CPython's own SHA-256: hashlib's would load OpenSSL (3.7 MB resident) for a file name
+    from _sha2 import sha256  # Python 3.12+
+except ImportError:
+    try:
+        from _sha256 import sha256  # Python 3.11
+    except ImportError:  # another Python: the same function, through OpenSSL
+        from hashlib import sha256
 
 CACHE_FORMAT = 2  # bump when the stored audio changes (trimming, sample format)
 SILENCE_THRESHOLD = 330  # about 1% of full scale, in 16-bit sample units
@@ -44,7 +51,7 @@ class VoiceParams:
         """A short stable hash naming the phrase's file."""
         raw = f"{CACHE_FORMAT}|{engine}|{sys.platform}|{self.voice_id}|{self.rate}|" \
               f"{self.volume:.2f}|{text}"
-        return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
+        return sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)
