@@ -6,8 +6,9 @@ Everything runs under Xvfb (a real X server), as separate processes measured fro
 outside, so BackCoach and the bare window (benchmarks/bare_window.py) are measured the
 same way; machine-dependent figures are given as ratios to the bare window.
 
-- start-up: process start to the window mapped (xdotool sees it), median of --runs, as a
-  returning user starts (and, on its own row, the first start in a new home);
+- start-up: process start to the window mapped (the X server's MapNotify, seen by xev),
+  median of --runs, as a returning user starts (and, on its own row, the first start in
+  a new home);
 - memory: RSS of the idle home screen, and after a whole (short) session, as it runs here
   and with QtMultimedia playback forced (what a PC with a sound card loads);
 - CPU: seconds of CPU per minute while a session runs, and idle on the home screen;
@@ -22,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -83,6 +85,70 @@ def wait_mapped(name: str, env: dict[str, str], proc: subprocess.Popen, timeout:
             raise RuntimeError(f"process exited early ({proc.returncode}):\n{tail}")
         time.sleep(0.02)
     raise TimeoutError(name)
+
+
+class MapWatcher:
+    """The moment the X server maps a top-level window, from its own events.
+
+    One `xev -root -event substructure` (x11-utils) runs for the whole measurement and
+    reports every window created or mapped on the display; a launch's first MapNotify is
+    its main window being mapped. Event-driven, so it neither lags like polling with
+    xdotool (every 20 ms, plus a process per look: 30-40 ms late on average, and the
+    spawned processes compete for the CPU with the program being timed) nor disturbs it.
+    """
+
+    def __init__(self, env: dict[str, str]) -> None:
+        import select
+
+        self._select = select.select
+        self.proc = subprocess.Popen(["xev", "-root", "-event", "substructure"], env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.fd = self.proc.stdout.fileno()  # type: ignore[union-attr]
+        self.env = env
+        time.sleep(0.5)  # xev has selected its events by then
+        self.drain()
+
+    def drain(self) -> str:
+        """Whatever xev has printed so far."""
+        out = b""
+        while self._select([self.fd], [], [], 0)[0]:
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                raise RuntimeError("xev ended")
+            out += chunk
+        return out.decode("utf-8", "replace")
+
+    def wait_mapped(self, t0: float, name: str, proc: subprocess.Popen,
+                    timeout: float = 30) -> float:
+        """Seconds from `t0` until the next window is mapped; checks it is titled `name`."""
+        text = ""
+        deadline = time.perf_counter() + timeout
+        while "MapNotify" not in text:
+            if not self._select([self.fd], [], [], max(0.0, deadline - time.perf_counter()))[0]:
+                raise TimeoutError(name)
+            chunk = os.read(self.fd, 65536)
+            if not chunk:
+                raise RuntimeError("xev ended")
+            text += chunk.decode("utf-8", "replace")
+            if "MapNotify" in text:
+                seconds = time.perf_counter() - t0
+            if proc.poll() is not None:
+                tail = Path(proc.log_path).read_text(errors="replace")[-1500:]
+                raise RuntimeError(f"process exited early ({proc.returncode}):\n{tail}")
+        time.sleep(0.05)
+        text += self.drain()
+        # "MapNotify event, ...\n    event 0x.., window 0x400007, override NO"
+        after = text.split("MapNotify", 1)[1]
+        window = after.split("window ", 2)[2].split(",", 1)[0]
+        title = subprocess.run(["xprop", "-id", window, "WM_NAME"], capture_output=True,
+                               text=True, env=self.env).stdout
+        if name not in title:
+            raise RuntimeError(f"the first window mapped was not {name!r}: {title.strip()}")
+        return seconds
+
+    def close(self) -> None:
+        """Stop xev."""
+        stop(self.proc)
 
 
 def make_home(voice: bool = True) -> Path:
@@ -150,6 +216,7 @@ def measure_startup(env: dict[str, str], runs: int) -> dict[str, list[float]]:
                                    "app_rss": [], "bare_idle_cpu": [], "app_idle_cpu": [],
                                    "app_first_start": []}
     kinds = (("bare", BARE, "Bare window"), ("app", app_cmd(), "BackCoach"))
+    watcher = MapWatcher(env)
     homes = {kind: make_home() for kind, _cmd, _name in kinds}
     # The parse cache does not keep a file changed in the last 3 s (see parse_cache.RACY_NS),
     # and make_home has just written the tiny routine: let it age as a user's files have.
@@ -160,26 +227,28 @@ def measure_startup(env: dict[str, str], runs: int) -> dict[str, list[float]]:
         wait_mapped(name, run_env, proc)
         time.sleep(1.0)
         stop(proc)
+    watcher.drain()
     for _ in range(runs):
         for kind, cmd, name in kinds:
             run_env = {**env, "BACKCOACH_HOME": str(homes[kind])}
             t0 = time.perf_counter()
             proc = launch(cmd, run_env)
-            wait_mapped(name, run_env, proc)
-            out[f"{kind}_start"].append(time.perf_counter() - t0)
+            out[f"{kind}_start"].append(watcher.wait_mapped(t0, name, proc))
             time.sleep(2.0)  # deferred work settles
             out[f"{kind}_rss"].append(rss_mb(proc.pid))
             cpu0 = cpu_seconds(proc.pid)
             time.sleep(3.0)
             out[f"{kind}_idle_cpu"].append((cpu_seconds(proc.pid) - cpu0) / 3.0 * 60)
             stop(proc)
+            watcher.drain()  # its unmapping and destruction
         run_env = {**env, "BACKCOACH_HOME": str(make_home())}
         t0 = time.perf_counter()
         proc = launch(app_cmd(), run_env)
-        wait_mapped("BackCoach", run_env, proc)
-        out["app_first_start"].append(time.perf_counter() - t0)
+        out["app_first_start"].append(watcher.wait_mapped(t0, "BackCoach", proc))
         time.sleep(1.0)
         stop(proc)
+        watcher.drain()
+    watcher.close()
     return out
 
 
@@ -279,8 +348,9 @@ def main() -> int:
     parser.add_argument("--real-minutes", type=float, default=5.0)
     parser.add_argument("--skip-voice", action="store_true")
     args = parser.parse_args()
-    if missing_tools():
-        print(f"needs {', '.join(missing_tools())} (./setup.sh test installs them)")
+    missing = missing_tools() + [tool for tool in ("xev", "xprop") if shutil.which(tool) is None]
+    if missing:
+        print(f"needs {', '.join(missing)} (./setup.sh test installs them)")
         return 2
     compile_bytecode()
     with xvfb(1366, 768) as display:
