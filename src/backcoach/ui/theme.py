@@ -109,6 +109,13 @@ def style_sheet(theme: Theme) -> str:
     QFrame#card {{ background: {theme.surface}; border: {border_width}px solid {theme.border};
                    border-radius: 14px; }}
     QFrame#card[selected="true"] {{ border: 3px solid {theme.accent}; }}
+    QFrame#card QLabel {{ border: none; }}
+    QLabel#cardName {{ font-size: 18pt; font-weight: 700; }}
+    QLabel#cardMinutes, QLabel#historyLine {{ font-size: 13pt; }}
+    QLabel#cardDescription {{ font-size: 12pt; }}
+    QLabel#cardExercises {{ font-size: 11pt; }}
+    QLabel#kioskHint {{ font-size: 22pt; font-weight: 600; }}
+    QPushButton#startButton {{ font-size: 20pt; }}
     QFrame#banner {{ background: {theme.warning_bg}; border: {border_width}px solid
                      {theme.warning_text}; border-radius: 8px; }}
     QFrame#banner QLabel {{ color: {theme.warning_text}; }}
