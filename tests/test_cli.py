@@ -64,3 +64,12 @@ def test_start_up_pauses_the_collector_and_the_shown_window_resumes_it() -> None
     out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env,
                          timeout=60)
     assert out.stdout.strip().splitlines()[-1] == "[False, True, True]", out.stderr[-2000:]
+
+
+def test_a_plain_start_gets_exactly_what_the_parser_would_give() -> None:
+    """`backcoach` with no arguments skips the parser; its arguments equal the parser's for `open`."""
+    from backcoach.cli import build_parser, plain_start_args
+
+    parsed = vars(build_parser(modules_needed([])).parse_args(["open"]))
+    assert parsed.pop("func").__name__ == "cmd_open"
+    assert vars(plain_start_args()) == parsed
