@@ -7,6 +7,11 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from tests.helpers.app import build_test_app, step
+
+from backcoach.catalog.model import Level
+from backcoach.session.plan import SegmentKind
 from backcoach.voice.cache import CACHE_FORMAT, PhraseCache, VoiceParams
 
 
@@ -28,3 +33,82 @@ def test_the_voice_does_not_load_openssl() -> None:
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          check=True)
     assert out.stdout.strip() == "[]"
+
+
+# -- the session page's pictures ---------------------------------------------------------------
+
+def _caches_filled() -> dict[str, int]:
+    """How many entries each of the illustration's module-level caches holds."""
+    from backcoach.ui import illustration
+
+    return {"frames": len(illustration._frames), "renderers": len(illustration._renderers),
+            **{name: getattr(illustration, name).cache_info().currsize
+               for name in ("_themed_svg", "_fills_view_box", "_scenes", "_framing", "_travel")}}
+
+
+def _run_into_first_movement(parts, routine: str) -> None:
+    """Start `routine` and let it run until its first movement is on screen."""
+    window = parts.window
+    window.start_routine(routine, Level.BEGINNER)
+    while window.driver.engine.segment.kind is not SegmentKind.MOVE:
+        step(parts, 1)
+
+
+def _finish(parts) -> None:
+    """Let the running session play to its end (the summary is shown)."""
+    while parts.window.driver is not None:
+        step(parts, 1)
+
+
+def test_a_finished_session_leaves_no_pictures_or_pose_data(qtbot, home: Path) -> None:
+    """Once a session ends, the illustration caches, the view's picture and the next-up thumbnail are gone."""
+    parts = build_test_app(qtbot, home)
+    try:
+        _run_into_first_movement(parts, "pre-run-mobility")
+        page = parts.window.session_view
+        assert page.illustration.is_animating()
+        assert all(_caches_filled()[name] for name in ("frames", "renderers", "_scenes", "_travel"))
+        assert not page.next_thumb.pixmap().isNull()
+        _finish(parts)
+        assert parts.window.stack.currentWidget() is parts.window.summary_view
+        assert set(_caches_filled().values()) == {0}
+        view = page.illustration
+        assert (view._renderer, view._scene, view._poses, view.picture_cache_bytes) == (None, None, None, 0)
+        assert not view.is_animating() and not view.is_preparing()
+        assert page.next_thumb.pixmap().isNull()
+    finally:
+        parts.close()
+
+
+def test_a_second_session_prepares_again_and_shows_its_frames(qtbot, home: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    """After a session freed its pictures, the next one reloads the pose data ahead, once, and animates."""
+    from backcoach.art import scene
+
+    loads: list[int] = []
+    real_load = scene.load_scenes
+    monkeypatch.setattr(scene, "load_scenes", lambda *a: loads.append(1) or real_load(*a))
+    parts = build_test_app(qtbot, home)
+    try:
+        _run_into_first_movement(parts, "pre-run-mobility")
+        _finish(parts)
+        loads.clear()
+        window = parts.window
+        window.start_routine("post-run-cool-down", Level.BEGINNER)
+        view = window.session_view.illustration
+        qtbot.waitUntil(lambda: not view.is_preparing(), timeout=5000)
+        moves = {(s.exercise_id, s.from_position, s.position)
+                 for s in window.driver.engine.timeline.segments if s.kind is SegmentKind.MOVE}
+        assert loads == [1] and _caches_filled()["_travel"] == len(moves)
+        while window.driver.engine.segment.kind is not SegmentKind.MOVE:
+            step(parts, 1)
+        assert loads == [1]  # the first movement found its pose data ready
+        assert view.is_animating() and _caches_filled()["frames"] >= 1
+        qtbot.waitUntil(lambda: view.progress > 0.3, timeout=10000)  # frames follow the real clock
+        image = view.grab().toImage()
+        target = view._placed()[1]
+        colours = {image.pixel(x, y) for x in range(target.left(), target.right(), 7)
+                   for y in range(target.top(), target.bottom(), 7)}
+        assert len(colours) > 3  # a figure is drawn, not an empty box
+    finally:
+        parts.close()

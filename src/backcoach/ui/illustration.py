@@ -1,7 +1,8 @@
 """Exercise illustrations on screen: the `IllustrationView` widget, thumbnails, the app icon.
 
 Stills come from the generated files in `resources/illustrations/` (themed as they load and
-cached per file and theme). A movement between two positions is drawn live from the pose
+cached per file and theme). Everything a session's pictures needed is let go when it ends
+(`release_caches`, `IllustrationView.release`). A movement between two positions is drawn live from the pose
 data (`backcoach.art`), interpolating the angles at no more than 12.5 frames a second; no
 timer runs while the picture is still.
 
@@ -161,6 +162,17 @@ def movement_preparation(moves: Iterable[tuple[str, str, str]]) -> Iterator[None
         yield
         _travel(exercise_id, from_position, to_position)
         yield
+
+
+def release_caches() -> None:
+    """Forget what a session's pictures needed: the frame and still renderers, the themed
+    SVGs, the pose data and each exercise's framing and travels (about 2.5 MB of a session's
+    memory). Called when a session ends; the next session's `prepare_movements` works the
+    pose data out again ahead, and its stills and frames are drawn as the first session's were."""
+    _frames.clear()
+    _renderers.clear()
+    for cached in (_themed_svg, _fills_view_box, _scenes, _framing, _travel):
+        cached.cache_clear()
 
 
 def frame_steps(travel_px: float, seconds: float) -> int:
@@ -399,6 +411,18 @@ class IllustrationView(QWidget):
     def _prepare_step(self) -> None:
         if self._preparation is None or next(self._preparation, StopIteration) is StopIteration:
             self.stop_preparing()
+
+    def release(self) -> None:
+        """Let go of the picture shown, the movement's pose data and the kept pictures (the
+        session is over); nothing is shown until the next show_position or animate."""
+        self._stop()
+        self.stop_preparing()
+        self._exercise = self._position = None
+        self._renderer, self._fills, self._frame_key = None, False, None
+        self._scene = self._view = None
+        self._forget_pictures()
+        self.progress = 1.0
+        self.update()
 
     def pause_animation(self) -> None:
         """Freeze a movement where it is (the session was paused)."""

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from backcoach.session.events import SegmentStarted, State, StateChanged
 from backcoach.session.plan import Segment, SegmentKind, Side, Timeline
 from backcoach.ui.driver import EngineDriver
-from backcoach.ui.illustration import IllustrationView, thumbnail
+from backcoach.ui.illustration import IllustrationView, release_caches, thumbnail
 from backcoach.ui.theme import LIGHT, Theme
 from backcoach.ui.widgets import CountdownDial, SessionProgress, SideBadge, format_clock
 
@@ -222,8 +222,15 @@ class SessionView(QWidget):
                              (self._driver.display_tick, self.refresh)):
             signal.disconnect(slot)
         self.countdown.set_breathing(None)
-        self.illustration.stop_preparing()
+        # The session is over: its pictures and pose data can go (the window shows the
+        # summary or home, which need none of them). A next session's bind prepares its
+        # movements again ahead, and draws its stills and frames as the first one did.
+        self.illustration.release()
+        release_caches()
+        self.next_thumb.clear()
         self._driver = None
+        self._timeline = None
+        self._shown_index = -1
 
     def _fix_time_label_sizes(self, total: float) -> None:
         """Give the elapsed and remaining times one fixed size, wide enough for any time in
