@@ -1,10 +1,10 @@
 """Exercise illustrations on screen: the `IllustrationView` widget, thumbnails, the app icon.
 
 Stills come from the generated files in `resources/illustrations/` (themed as they load and
-cached per file and theme). Everything a session's pictures needed is let go when it ends
-(`release_caches`, `IllustrationView.release`). A movement between two positions is drawn live from the pose
+cached per file and theme). A movement between two positions is drawn live from the pose
 data (`backcoach.art`), interpolating the angles at no more than 12.5 frames a second; no
-timer runs while the picture is still.
+timer runs while the picture is still. Everything a session's pictures needed is let go
+when it ends (`release_caches`, `IllustrationView.release`).
 
 A movement's in-between poses sit on a grid of equal steps of the eased motion: no more
 than the 12.5 frames a second can show where the motion is fastest (so each step is about
