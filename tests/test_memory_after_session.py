@@ -9,10 +9,17 @@ from pathlib import Path
 
 import pytest
 from tests.helpers.app import build_test_app, step
+from tests.helpers.clock import FakeClock
+from tests.helpers.voice_fakes import SineEngine, crit, make_timeline
 
 from backcoach.catalog.model import Level
-from backcoach.session.plan import SegmentKind
+from backcoach.session.plan import CueKind, SegmentKind
+from backcoach.store.settings import VoiceSettings
+from backcoach.ui.driver import EngineDriver
 from backcoach.voice.cache import CACHE_FORMAT, PhraseCache, VoiceParams
+from backcoach.voice.coach import VoiceCoach
+from backcoach.voice.scheduler import Action
+from backcoach.voice.speech import SpeechWorker
 
 
 def test_phrase_files_keep_their_names(tmp_path: Path) -> None:
@@ -112,3 +119,51 @@ def test_a_second_session_prepares_again_and_shows_its_frames(qtbot, home: Path,
         assert len(colours) > 3  # a figure is drawn, not an empty box
     finally:
         parts.close()
+
+
+# -- the voice's sounds --------------------------------------------------------------------------
+
+def _voice_timeline():
+    """Two segments whose last cue, "Well done", sounds past the end of the session."""
+    return make_timeline(
+        (SegmentKind.GET_READY, 3.0, (crit(0.0, "Get ready", CueKind.GET_READY), crit(2.0, "1"))),
+        (SegmentKind.HOLD, 2.0, (crit(0.0, "Hug the knee in", CueKind.PHASE),
+                                 crit(2.0, "Well done", CueKind.WELL_DONE))))
+
+
+def _play_through(driver: EngineDriver, coach: VoiceCoach, clock: FakeClock) -> None:
+    """Run a session to its end on the fake clock, the coach seeing every step."""
+    driver.start()
+    while driver.engine.state.value == "running":
+        clock.advance(1 / 32)
+        driver.tick()
+        coach.poll()
+
+
+def test_a_finished_sessions_sounds_are_let_go_after_its_last_phrase(qtbot, tmp_path: Path) -> None:
+    """Preloaded Qt sounds go once the session ended and "Well done" played; the next session reloads them."""
+    from backcoach.voice.playback import QtPlayback
+
+    clock = FakeClock()
+    playback = QtPlayback()
+    worker = SpeechWorker(SineEngine, PhraseCache(tmp_path / "voice"))
+    coach = VoiceCoach(VoiceSettings(), clock=clock, worker=worker, playback=playback,
+                       cache_dir=tmp_path / "voice")
+    try:
+        driver = EngineDriver(_voice_timeline(), clock)
+        with qtbot.waitSignal(coach.prepared, timeout=5000):
+            coach.attach(driver)
+        ready = playback.preloaded
+        assert ready == 4 + 2  # every phrase and both chimes
+        _play_through(driver, coach, clock)
+        assert [d.text for d in coach.recent if d.action is Action.PLAYED][-1] == "Well done"
+        driver.deleteLater()
+        qtbot.wait(600)  # the driver is gone and the release checked, more than once
+        assert playback.preloaded == ready  # "Well done" is still sounding
+        clock.advance(2.0)
+        qtbot.waitUntil(lambda: playback.preloaded == 0, timeout=3000)
+        driver = EngineDriver(_voice_timeline(), clock)
+        coach.attach(driver)
+        assert playback.preloaded == ready
+    finally:
+        coach.shutdown()

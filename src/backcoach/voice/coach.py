@@ -46,6 +46,7 @@ from backcoach.voice.speech import (
 log = logging.getLogger(__name__)
 
 TEST_PHRASE = "This is your coach. Breathe in... and breathe out."
+RELEASE_CHECK_MS = 250  # how often a finished session's sounds wait for its last phrase
 _Key = tuple[VoiceParams, str]
 
 
@@ -138,6 +139,9 @@ class VoiceCoach(QObject):
         self._timer.setSingleShot(True)
         self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.poll)
+        self._release_timer = QTimer(self)  # see _release_sounds
+        self._release_timer.setSingleShot(True)
+        self._release_timer.timeout.connect(self._release_sounds)
         # The audio output is chosen before the speech thread starts: QtMultimedia's device
         # probe and the thread's loading of libespeak-ng, run at the same moment, can
         # deadlock in the dynamic loader (seen when the voice loads as a session starts).
@@ -192,11 +196,14 @@ class VoiceCoach(QObject):
         The coach adopts the driver's clock so that cue moments and its own clock agree.
         """
         self.detach()
+        self._release_timer.stop()
         self._driver = driver
         self._clock = driver.clock
         timeline = driver.engine.timeline
         if timeline is not self._prepared_for:
             self.prepare(timeline)
+        else:
+            self._preload(timeline)  # the playback may have let them go (_release_sounds)
         self._scheduler.set_timeline(timeline, self._clock())
         driver.event.connect(self.on_event)
         driver.destroyed.connect(self._on_driver_destroyed)
@@ -214,6 +221,20 @@ class VoiceCoach(QObject):
 
     def _on_driver_destroyed(self, *_: object) -> None:
         self._driver = None  # a finished session's "Well done" may still be playing
+        self._release_timer.start(0)
+
+    def _release_sounds(self) -> None:
+        """The session is over: once its last phrase has played, let the playback forget the
+        sounds it holds ready (QtMultimedia keeps each phrase decoded: some 2.5 MB for a
+        short session). The next session's attach preloads its phrases again."""
+        if self._driver is not None or self._playback is None or self._closed:
+            return
+        now = self._clock()
+        if self._scheduler.waiting or self._scheduler.busy_until(now) > now:
+            wait = self._scheduler.busy_until(now) - now
+            self._release_timer.start(max(RELEASE_CHECK_MS, math.ceil(wait * 1000)))
+            return
+        self._playback.release()
 
     @Slot(object)
     def prepare(self, timeline: Timeline) -> None:
@@ -226,13 +247,28 @@ class VoiceCoach(QObject):
         for rank, text in enumerate(texts):
             key = (self._params, text)
             if key in self._sounds:
+                self._sink().preload(self._sounds[key])
                 continue
             self._prepare_left.add(key)
             self._request(text, priority=rank)
         if not self._prepare_left:
             self.prepared.emit(self._prepare_total)
-        self._chime("chime")
-        self._chime("tick")
+        self._preload_chimes()
+
+    def _preload(self, timeline: Timeline) -> None:
+        """Hold the timeline's rendered phrases and the chimes ready to play again."""
+        sink = self._sink()
+        for text in timeline_phrases(timeline):
+            sound = self._sounds.get((self._params, text))
+            if sound is not None:
+                sink.preload(sound)
+        self._preload_chimes()
+
+    def _preload_chimes(self) -> None:
+        for name in ("chime", "tick"):
+            sound = self._chime(name)
+            if sound is not None:
+                self._sink().preload(sound)
 
     @Slot(object)
     def on_event(self, event: Event) -> None:

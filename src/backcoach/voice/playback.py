@@ -4,8 +4,8 @@ The coach decides *when* (it knows each phrase's length, so it never overlaps tw
 playback only starts and stops sounds, from the UI thread, without waiting:
 
 - `QtPlayback`: QtMultimedia's QSoundEffect, one preloaded effect per phrase (low latency,
-  no process per cue). Chosen when Qt lists an audio output (PulseAudio/PipeWire on Linux,
-  the system mixer on Windows and macOS).
+  no process per cue; `release` lets them go once a session is over). Chosen when Qt lists
+  an audio output (PulseAudio/PipeWire on Linux, the system mixer on Windows and macOS).
 - `AplayPlayback`: one `aplay` process per phrase (ALSA, package alsa-utils). Chosen on
   Linux when Qt has no output but ALSA has a sound card or a sound server socket exists.
   Starting it costs a fork+exec (about 1-3 ms on the calling thread).
@@ -59,6 +59,15 @@ class Playback:
         """Problems found since the last call (plain messages with the fix)."""
         return []
 
+    def release(self) -> None:
+        """Forget the sounds preloaded for a session that is over (a sound still playing
+        plays on); `preload` makes them ready again."""
+
+    @property
+    def preloaded(self) -> int:
+        """How many sounds are held ready to play."""
+        return 0
+
     def close(self) -> None:
         """Stop and release everything."""
         self.stop()
@@ -109,6 +118,14 @@ class RecordingPlayback(Playback):
         if self.inner is not None:
             self.inner.play(sound)
         self.played.append(Played(sound, self.clock()))
+
+    def release(self) -> None:
+        if self.inner is not None:
+            self.inner.release()
+
+    @property
+    def preloaded(self) -> int:
+        return self.inner.preloaded if self.inner is not None else 0
 
     def stop(self) -> None:
         now = self.clock()
@@ -271,6 +288,20 @@ class QtPlayback(Playback):
     def problems(self) -> list[str]:
         out, self._problems = self._problems, []
         return out
+
+    def release(self) -> None:
+        """Delete the effects (each holds its phrase decoded in memory), but the one playing."""
+        playing = self._current if self._current is not None and self._current.isPlaying() \
+            else None
+        for path, effect in list(self._effects.items()):
+            if effect is not playing:
+                effect.deleteLater()
+                del self._effects[path]
+        self._current = playing
+
+    @property
+    def preloaded(self) -> int:
+        return len(self._effects)
 
     def close(self) -> None:
         self.stop()
