@@ -41,6 +41,12 @@ NOT_AT_START = (
     "ssl",
     "csv",  # history export
     "backcoach.ui.session_view",
+    "backcoach.ui.summary",  # the session's last page
+    "backcoach.ui.driver",  # the session's engine and its events
+    "backcoach.session.engine",
+    "backcoach.session.events",
+    "backcoach.trace",  # only with --trace
+    "backcoach.store.kiosk_stats",  # only an active kiosk counts
     "backcoach.ui.editor",
     "backcoach.ui.kiosk_pin",  # kiosk dialogs, shown only on a gym PC
     "backcoach.ui.kiosk_staff_page",

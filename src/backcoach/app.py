@@ -99,16 +99,13 @@ QT_FREE_START_MODULES = (
     "backcoach.catalog.loader",
     "backcoach.recorder",
     "backcoach.resources",
-    "backcoach.session.engine",
     "backcoach.session.plan",
     "backcoach.store.history",
-    "backcoach.store.kiosk_stats",
     "backcoach.store.logs",
     "backcoach.store.paths",
     "backcoach.store.profiles",
     "backcoach.store.settings_store",
     "backcoach.store.staff",
-    "backcoach.trace",
 )
 
 
@@ -207,7 +204,6 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None,
     from backcoach.store.profiles import ProfileStore
     from backcoach.store.settings_store import SettingsStore
     from backcoach.store.staff import load_kiosk_config
-    from backcoach.trace import TraceWriter
     from backcoach.ui.kiosk import install_kiosk
     from backcoach.ui.main_window import MainWindow
     from backcoach.ui.profiles import install_profiles
@@ -243,6 +239,8 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None,
                 if history is not None and not kiosk_on else None)
     trace_writer = None
     if trace:
+        from backcoach.trace import TraceWriter
+
         trace_writer = TraceWriter(Path(trace))
         window.session_started.connect(
             lambda driver: driver.event.connect(trace_writer.engine_event))

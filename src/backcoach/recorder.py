@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
+from typing import TYPE_CHECKING
 
-from backcoach.session.events import Finished
 from backcoach.session.plan import SegmentKind, Side, Timeline
 from backcoach.store.atomic import StorageError
 from backcoach.store.history import ExerciseTime, History
+
+if TYPE_CHECKING:  # the session's event types load with its first session, not at start-up
+    from backcoach.session.events import Finished
 
 log = logging.getLogger(__name__)
 

@@ -42,9 +42,7 @@ from PySide6.QtWidgets import (
 )
 
 from backcoach.catalog.model import Level
-from backcoach.session.events import State
 from backcoach.store.atomic import StorageError
-from backcoach.store.kiosk_stats import KioskStats
 from backcoach.store.paths import AppPaths
 from backcoach.store.settings import Settings
 from backcoach.store.staff import (
@@ -55,8 +53,18 @@ from backcoach.store.staff import (
 )
 
 if TYPE_CHECKING:  # loaded when first used: see KioskMode
+    from backcoach.store.kiosk_stats import KioskStats
     from backcoach.ui.kiosk_pin import PinDialog, PinSetupDialog
     from backcoach.ui.kiosk_staff_page import StaffPage
+
+
+def _state():
+    """The engine's State enum. Only needed once a session runs, so the session's modules
+    are not loaded with the home screen (imported here, then taken from sys.modules)."""
+    from backcoach.session.events import State
+
+    return State
+
 
 log = logging.getLogger(__name__)
 
@@ -157,7 +165,7 @@ class IdleReset(QObject):
         self.last_input = now
         self.clean = False
         driver = self.window.driver
-        if driver is not None and driver.engine.state is State.RUNNING:
+        if driver is not None and driver.engine.state is _state().RUNNING:
             self.expected_end = now + driver.engine.remaining()
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
@@ -186,6 +194,7 @@ class IdleReset(QObject):
 
     def _on_state_changed(self, event) -> None:
         now = self.clock()
+        State = _state()
         if event.new is State.PAUSED:
             self.paused_at = now
         elif event.new is State.RUNNING:
@@ -205,6 +214,7 @@ class IdleReset(QObject):
         window = self.window
         driver = window.driver
         if driver is not None:
+            State = _state()
             state = driver.engine.state
             if state is State.PAUSED:
                 since = max(self.last_input, self.paused_at or self.last_input)
@@ -213,7 +223,7 @@ class IdleReset(QObject):
                 late = now - max(self.expected_end, self.last_input)
                 return "running" if late >= config.running_margin_seconds else None
             return None
-        if window.stack.currentWidget() is window.summary_view:
+        if window.showing_summary():
             since = max(self.last_input, self.summary_at or self.last_input)
             return "summary" if now - since >= config.after_summary_seconds else None
         if not self.clean and now - self.last_input >= config.after_summary_seconds:
@@ -234,11 +244,7 @@ class IdleReset(QObject):
         close_modals()
         window = self.window
         window.discard_session()
-        summary = window.summary_view
-        summary.summary = None
-        for label in (summary.headline, summary.details, summary.saved):
-            label.clear()
-        summary.setAccessibleDescription("")
+        window.clear_summary()
         mute = window.actions_by_name["mute"]
         if mute.isChecked():
             mute.trigger()
@@ -286,7 +292,8 @@ class KioskMode(QObject):
         self.paths = paths
         self.config = config
         self.staff = StaffStore(paths.config_dir, clock=wall_clock)
-        self.stats = KioskStats(paths.data_dir, today=today)
+        self._today = today
+        self._stats: KioskStats | None = None
         self.guard = KioskGuard(self)
         window.gatekeeper = self.guard.allow
         self.idle = IdleReset(self, clock)
@@ -310,10 +317,19 @@ class KioskMode(QObject):
             file_menu.insertSeparator(quit_action)
         window.session_started.connect(self._on_session_started)
         window.session_finished.connect(self._on_session_finished)
-        window.summary_view.home_requested.connect(self._on_summary_home)
+        window.summary_home_requested.connect(self._on_summary_home)
         window.stack.currentChanged.connect(self._on_page_changed)
         window.settings_store.subscribe(self._on_settings)
 
+
+    @property
+    def stats(self) -> KioskStats:
+        """The anonymous daily counts (loaded when first used: only a kiosk counts)."""
+        if self._stats is None:
+            from backcoach.store.kiosk_stats import KioskStats
+
+            self._stats = KioskStats(self.paths.data_dir, today=self._today)
+        return self._stats
     def _add_action(self, name: str, text: str, keys: list[str],
                     slot: Callable[[], None]) -> QAction:
         action = QAction(text, self.window)

@@ -31,18 +31,20 @@ from PySide6.QtWidgets import (
 import backcoach
 from backcoach.catalog.loader import Catalog
 from backcoach.catalog.model import Level
-from backcoach.session.engine import Clock
-from backcoach.session.events import Finished, State
 from backcoach.session.plan import PlanOptions, Timeline, build_plan
 from backcoach.store.settings import WindowState
 from backcoach.store.settings_store import SettingsStore
-from backcoach.ui.driver import EngineDriver
 from backcoach.ui.home import HomeView
-from backcoach.ui.summary import SessionSummary, SummaryView, summarise
 from backcoach.ui.theme import palette_for, resolve_theme, style_sheet
 
+# The session's engine, events, driver, pages and summary load with the first session (its
+# get-ready time hides that), not with the home screen: see tests/test_startup_imports.py.
 if TYPE_CHECKING:
+    from backcoach.session.engine import Clock
+    from backcoach.session.events import Finished
+    from backcoach.ui.driver import EngineDriver
     from backcoach.ui.session_view import SessionView
+    from backcoach.ui.summary import SessionSummary, SummaryView
 
 APP_TITLE = "BackCoach"
 SAFETY_NOTICE = (
@@ -119,6 +121,7 @@ class MainWindow(QMainWindow):
 
     session_started = Signal(object)  # EngineDriver
     session_finished = Signal(object, object)  # SessionSummary, Finished
+    summary_home_requested = Signal()  # the summary page's "Back to home"
     mute_toggled = Signal(bool)
     data_dir = None  # the user data folder (Path), set by app.build_app
     routine_editor = None  # the RoutineEditorPage, made on first use
@@ -147,10 +150,9 @@ class MainWindow(QMainWindow):
         self.home = HomeView(catalog, level, self.plan_options(),
                              selected_id=settings.settings.last_routine)
         self._session_view: SessionView | None = None  # built for the first session
-        self.summary_view = SummaryView()
+        self._summary_view: SummaryView | None = None  # built when one ends
         self.stack = QStackedWidget()
-        for page in (self.home, self.summary_view):
-            self.stack.addWidget(page)
+        self.stack.addWidget(self.home)
         self.banner = Banner()
         central = QWidget(objectName="page")
         layout = QVBoxLayout(central)
@@ -164,7 +166,6 @@ class MainWindow(QMainWindow):
         self.home.start_requested.connect(self.start_routine)
         self.home.level_changed.connect(
             lambda lv: self._report(self.settings_store.update(default_level=lv.value)))
-        self.summary_view.home_requested.connect(self.go_home)
         self.apply_theme()
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
         self.go_home()
@@ -182,6 +183,28 @@ class MainWindow(QMainWindow):
             self.stack.addWidget(self._session_view)
             self._session_view.set_theme(self.theme)
         return self._session_view
+
+    @property
+    def summary_view(self) -> SummaryView:
+        """The "well done" page, built when the first session ends."""
+        if self._summary_view is None:
+            from backcoach.ui.summary import SummaryView
+
+            self._summary_view = SummaryView()
+            self.stack.addWidget(self._summary_view)
+            self._summary_view.home_requested.connect(self.go_home)
+            self._summary_view.home_requested.connect(self.summary_home_requested)
+        return self._summary_view
+
+    def showing_summary(self) -> bool:
+        """Whether the summary page is the one shown (without building it)."""
+        return self._summary_view is not None and \
+            self.stack.currentWidget() is self._summary_view
+
+    def clear_summary(self) -> None:
+        """Forget what the summary page shows (a kiosk's next member must not see it)."""
+        if self._summary_view is not None:
+            self._summary_view.clear()
 
     # -- actions and menus -----------------------------------------------------------
     def _action(self, name: str, text: str, keys: list[str], slot: Callable[[], None],
@@ -310,6 +333,8 @@ class MainWindow(QMainWindow):
 
     def start_timeline(self, timeline: Timeline) -> None:
         """Follow an already planned timeline."""
+        from backcoach.ui.driver import EngineDriver
+
         driver = EngineDriver(timeline, self.clock, parent=self)
         self.driver = driver
         driver.finished.connect(self._on_finished)
@@ -331,10 +356,14 @@ class MainWindow(QMainWindow):
         self._drive("toggle_pause")
 
     def _on_state_changed(self, event) -> None:
+        from backcoach.session.events import State
+
         paused = event.new is State.PAUSED
         self.actions_by_name["pause"].setText("Resume" if paused else "Pause")
 
     def _on_finished(self, event: Finished) -> None:
+        from backcoach.ui.summary import summarise
+
         driver = self.driver
         if driver is None:
             return
@@ -357,6 +386,8 @@ class MainWindow(QMainWindow):
             return
         if self._session_view is not None:
             self._session_view.unbind()
+        from backcoach.session.events import State
+
         if self.driver.engine.state is not State.FINISHED:
             self.driver.finished.disconnect(self._on_finished)
             self.driver.stop()
@@ -374,6 +405,8 @@ class MainWindow(QMainWindow):
         """Esc: ask before leaving; the session waits, paused, while the question is open."""
         if self.driver is None:
             return
+        from backcoach.session.events import State
+
         was_running = self.driver.engine.state is State.RUNNING
         self.driver.pause("confirm-leave")
         box = QMessageBox(QMessageBox.Icon.Question, "Leave this session?",

@@ -82,6 +82,13 @@ class SummaryView(QWidget):
         layout.addLayout(row)
         layout.addStretch(3)
 
+    def clear(self) -> None:
+        """Show nothing (until the next summary)."""
+        self.summary = None
+        for label in (self.headline, self.details, self.saved):
+            label.clear()
+        self.setAccessibleDescription("")
+
     def show_summary(self, summary: SessionSummary, saved_note: str = "") -> None:
         """Fill in the screen."""
         self.summary = summary
