@@ -17,7 +17,7 @@ from backcoach.store.paths import AppPaths, resolve_paths
 from backcoach.store.profiles import DEFAULT_ID, ProfileStore, name_problem
 from backcoach.store.settings import Settings, load_settings, save_settings
 from backcoach.store.staff import StaffStore
-from backcoach.ui.profiles import NewProfileDialog, ProfilesDialog
+from backcoach.ui.profiles_dialogs import NewProfileDialog, ProfilesDialog
 
 DEFAULT = "lower-back-for-runners"
 

@@ -47,6 +47,7 @@ NOT_AT_START = (
     "backcoach.session.events",
     "backcoach.trace",  # only with --trace
     "backcoach.store.kiosk_stats",  # only an active kiosk counts
+    "backcoach.ui.profiles_dialogs",  # File → Profiles…
     "backcoach.ui.editor",
     "backcoach.ui.kiosk_pin",  # kiosk dialogs, shown only on a gym PC
     "backcoach.ui.kiosk_staff_page",

@@ -21,7 +21,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QMainWindow,
-    QMessageBox,
     QPushButton,
     QStackedWidget,
     QVBoxLayout,
@@ -40,6 +39,8 @@ from backcoach.ui.theme import palette_for, resolve_theme, style_sheet
 # The session's engine, events, driver, pages and summary load with the first session (its
 # get-ready time hides that), not with the home screen: see tests/test_startup_imports.py.
 if TYPE_CHECKING:
+    from PySide6.QtWidgets import QMessageBox
+
     from backcoach.session.engine import Clock
     from backcoach.session.events import Finished
     from backcoach.ui.driver import EngineDriver
@@ -405,6 +406,8 @@ class MainWindow(QMainWindow):
         """Esc: ask before leaving; the session waits, paused, while the question is open."""
         if self.driver is None:
             return
+        from PySide6.QtWidgets import QMessageBox
+
         from backcoach.session.events import State
 
         was_running = self.driver.engine.state is State.RUNNING
@@ -486,6 +489,8 @@ class MainWindow(QMainWindow):
 
     def show_about(self) -> None:
         """Version and a word on what the app is."""
+        from PySide6.QtWidgets import QMessageBox
+
         QMessageBox.about(self, "About BackCoach",
                           f"BackCoach {backcoach.__version__}\n\nA coach for lower-back strength and "
                           "mobility routines for runners.\n\n" + SAFETY_NOTICE)
