@@ -39,6 +39,8 @@ def run(args: argparse.Namespace) -> int:
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
+    spare_pyside_the_standard_library()
+
     from backcoach.store.paths import resolve_paths
 
     paths = resolve_paths(args.home)
@@ -121,6 +123,35 @@ def import_qt_free_modules() -> None:
 
     for name in QT_FREE_START_MODULES:
         importlib.import_module(name)
+
+
+def spare_pyside_the_standard_library() -> None:
+    """Tell PySide6 up front that the standard library's loaded modules do not use it.
+
+    PySide6 decides, once per module named in an import statement run after it is loaded,
+    whether that module uses PySide (for its `__feature__` switches), by reading the
+    module's whole source and looking for "PySide6" (shibokensupport.feature: its
+    pyside_feature_dict keeps the answer, -1 for no). Our window's modules import from
+    typing, logging, datetime, os, pathlib and the like: about 3 ms of reading files whose
+    answer is known. This records that answer for the standard library's modules already
+    loaded (none mentions PySide6); everything else is still read by PySide. If PySide's
+    internals change, nothing is done."""
+    try:
+        from shibokensupport.feature import pyside_feature_dict as known
+    except ImportError:
+        return
+    if not isinstance(known, dict):
+        return
+    stdlib = os.path.dirname(os.__file__) + os.sep
+    for name, module in list(sys.modules.items()):
+        if name in known:
+            continue
+        path = getattr(module, "__file__", None)
+        if path is None:  # built in (sys, time, errno): no source to read
+            if name in sys.builtin_module_names:
+                known[name] = -1
+        elif path.startswith(stdlib) and "-packages" + os.sep not in path:
+            known[name] = -1
 
 
 def forget_module_sources() -> None:
