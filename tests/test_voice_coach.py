@@ -25,9 +25,16 @@ from backcoach.session.plan import CueKind, SegmentKind, Timeline
 from backcoach.store.settings import VoiceSettings
 from backcoach.ui.driver import EngineDriver
 from backcoach.voice import coach as coach_module
+from backcoach.voice import playback as playback_module
 from backcoach.voice.cache import PhraseCache, VoiceParams
 from backcoach.voice.coach import TEST_PHRASE, VoiceCoach
-from backcoach.voice.playback import AudioChoice, NullPlayback, RecordingPlayback
+from backcoach.voice.playback import (
+    AplayPlayback,
+    AudioChoice,
+    FallbackPlayback,
+    NullPlayback,
+    RecordingPlayback,
+)
 from backcoach.voice.scheduler import Action, Decision
 from backcoach.voice.speech import SpeechWorker
 
@@ -225,4 +232,37 @@ def test_no_audio_output_is_reported_once_with_the_fix(qtbot, tmp_path: Path,
         coach.test_voice()  # asking for sound again repeats why there is none
         assert problems == [message, message]
     finally:
+        coach.shutdown()
+
+
+@pytest.mark.skipif(not __import__("shutil").which("aplay"), reason="needs aplay (alsa-utils)")
+def test_aplay_failing_in_a_session_is_told_once(qtbot, tmp_path: Path) -> None:
+    """Real aplay failing (no such device), real Qt with no output: the user is told once, not left silent."""
+    from PySide6.QtMultimedia import QMediaDevices
+
+    if QMediaDevices.audioOutputs():
+        pytest.skip("this machine has an audio output (Qt would take over)")
+    clock = FakeClock()
+    aplay = AplayPlayback("backcoach_no_such_device")
+    sink = FallbackPlayback(aplay, playback_module._qt_if_it_has_an_output)
+    worker = SpeechWorker(SineEngine, PhraseCache(tmp_path / "voice"))
+    coach = VoiceCoach(VoiceSettings(), clock=clock, worker=worker, playback=sink,
+                       cache_dir=tmp_path / "voice")
+    problems: list[str] = []
+    coach.problem.connect(problems.append)
+    driver = EngineDriver(_timeline(), clock)
+    try:
+        with qtbot.waitSignal(coach.prepared, timeout=5000):
+            coach.attach(driver)
+        driver.start()
+        while driver.engine.state.value == "running":
+            clock.advance(1 / 32)
+            driver.tick()
+            coach.poll()
+        qtbot.waitUntil(lambda: aplay.running == 0, timeout=5000)
+        coach.poll()
+        assert len(problems) == 1 and "aplay failed" in problems[0]
+        assert "sound device" in problems[0] and sink.active is aplay
+    finally:
+        driver.stop()
         coach.shutdown()

@@ -10,6 +10,7 @@ import subprocess
 import sys
 import time
 import wave
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -27,14 +28,24 @@ from backcoach.voice.playback import (
     AplayPlayback,
     AudioChoice,
     AudioProbe,
+    FallbackPlayback,
     NullPlayback,
+    Playback,
     choose_playback,
+    parse_pcm_list,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 NO_OUTPUT = AudioProbe(qt_outputs=(), aplay="/usr/bin/aplay", alsa_cards=(), sound_server=None)
 
 
+
+
+def _wait_for(condition, seconds: float = 10.0) -> None:
+    """Poll `condition` until it holds or `seconds` pass (the assertion after it decides)."""
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
 
 
 def _tone(seconds: float, amplitude: int = 8000) -> list[int]:
@@ -107,23 +118,84 @@ def test_chime_at_volume_is_scaled_and_reused(tmp_path: Path) -> None:
 
 # -- playback ---------------------------------------------------------------------------------
 
-def test_choose_playback_prefers_qt_then_aplay_and_explains_silence() -> None:
-    """Qt output first, then aplay with a card or sound server; with neither, a null sink and the fix."""
-    qt = choose_playback(probe=AudioProbe(("Speakers",), "/usr/bin/aplay", ("0 [PCH ]",), None),
-                         environ={})
-    assert qt.playback.name == "qt" and qt.problem is None
-    card = choose_playback(probe=AudioProbe((), "/usr/bin/aplay", ("0 [PCH ]: HDA",), None),
-                           environ={})
-    assert isinstance(card.playback, AplayPlayback) and card.problem is None
-    server = choose_playback(probe=AudioProbe(None, "/usr/bin/aplay", (), "/run/user/1000/pulse/native"),
-                             environ={})
-    assert isinstance(server.playback, AplayPlayback)
-    silent = choose_playback(probe=NO_OUTPUT, environ={})
+PIPEWIRE_PCMS = parse_pcm_list("null\n    Discard all samples (playback) or generate zero samples "
+                                "(capture)\npipewire\n    PipeWire Sound Server\ndefault\n"
+                                "    Default ALSA Output (currently PipeWire Media Server)\n"
+                                "sysdefault:CARD=PCH\n    HDA Intel PCH, ALC257 Analog\n"
+                                "    Default Audio Device\n")
+PULSE_PCMS = (("null", "Discard all samples"), ("pulse", "PulseAudio Sound Server"),
+              ("sysdefault:CARD=PCH", "HDA Intel PCH, ALC887-VD Analog"))
+SERVER = "/run/user/1000/pulse/native"
+CARD = ("0 [PCH            ]: HDA-Intel - HDA Intel PCH",)
+
+
+def _choose(monkeypatch: pytest.MonkeyPatch, probe: AudioProbe, qt: tuple[str, ...] = (),
+            platform: str = "linux") -> tuple[AudioChoice, list[int]]:
+    """choose_playback on `platform`, with Qt listing `qt` (and how often Qt was asked)."""
+    asked: list[int] = []
+    monkeypatch.setattr(playback.sys, "platform", platform)
+    monkeypatch.setattr(playback, "qt_audio_outputs", lambda: asked.append(1) or qt)
+    return choose_playback(probe=probe, environ={}), asked
+
+
+def _aplay_device(choice: AudioChoice) -> str | None:
+    assert isinstance(choice.playback, FallbackPlayback), choice.playback
+    aplay = choice.playback.active
+    assert isinstance(aplay, AplayPlayback) and aplay.executable == "/usr/bin/aplay"
+    return aplay.device
+
+
+def test_linux_plays_through_aplay_to_the_sound_server_without_asking_qt(monkeypatch) -> None:
+    """With a sound server, aplay plays through ALSA's PipeWire or Pulse device; Qt is not even asked."""
+    routed, asked = _choose(monkeypatch, AudioProbe(None, "/usr/bin/aplay", CARD, SERVER,
+                                                    PIPEWIRE_PCMS), qt=("Speakers",))
+    assert _aplay_device(routed) is None and routed.problem is None  # ALSA's default is PipeWire
+    assert asked == [] and routed.probe is not None and routed.probe.qt_outputs is None
+    pulse, asked = _choose(monkeypatch, AudioProbe(None, "/usr/bin/aplay", CARD, SERVER,
+                                                   PULSE_PCMS), qt=("Speakers",))
+    assert _aplay_device(pulse) == "pulse" and asked == []
+    card, asked = _choose(monkeypatch, AudioProbe(None, "/usr/bin/aplay", CARD, None))
+    assert _aplay_device(card) is None and asked == []
+
+
+def test_linux_takes_qt_when_aplay_is_missing_or_cannot_reach_the_server(monkeypatch) -> None:
+    """No aplay, or ALSA with no way to the sound server: Qt; with no Qt output, a card, else the fix."""
+    missing, asked = _choose(monkeypatch, AudioProbe(None, None, CARD, SERVER), qt=("Speakers",))
+    assert missing.playback.name == "qt" and asked == [1]
+    assert missing.probe is not None and missing.probe.qt_outputs == ("Speakers",)
+    unrouted = AudioProbe(None, "/usr/bin/aplay", CARD, SERVER, PULSE_PCMS[::2])  # no "pulse"
+    assert _choose(monkeypatch, unrouted, qt=("Speakers",))[0].playback.name == "qt"
+    last_resort, _ = _choose(monkeypatch, unrouted, qt=())
+    assert isinstance(last_resort.playback, AplayPlayback) and last_resort.playback.device is None
+    no_card, _ = _choose(monkeypatch, replace(unrouted, alsa_cards=()), qt=())
+    assert isinstance(no_card.playback, NullPlayback)
+    assert SERVER in no_card.problem and "libasound2-plugins" in no_card.problem
+    silent, asked = _choose(monkeypatch, AudioProbe(None, "/usr/bin/aplay", (), None))
     assert isinstance(silent.playback, NullPlayback) and not silent.playback.audible
-    assert "No sound" in silent.problem and "PipeWire" in silent.problem
-    no_aplay = choose_playback(probe=AudioProbe((), None, (), None), environ={})
-    if sys.platform.startswith("linux"):
-        assert "alsa-utils" in no_aplay.problem
+    assert "No sound" in silent.problem and "PipeWire" in silent.problem and asked == []
+    no_aplay, _ = _choose(monkeypatch, AudioProbe(None, None, (), None))
+    assert "alsa-utils" in no_aplay.problem
+
+
+def test_windows_and_macos_play_through_qt(monkeypatch) -> None:
+    """Elsewhere Qt is the playback when it lists an output; with none, silence and the fix."""
+    for platform in ("win32", "darwin"):
+        qt, asked = _choose(monkeypatch, AudioProbe(None, None, (), None), ("Speakers",), platform)
+        assert qt.playback.name == "qt" and qt.problem is None and asked == [1]
+        silent, _ = _choose(monkeypatch, AudioProbe(None, None, (), None), (), platform)
+        assert isinstance(silent.playback, NullPlayback) and "No sound" in silent.problem
+
+
+def test_aplay_list_of_devices_is_read(tmp_path: Path) -> None:
+    """`aplay -L` is parsed into names and descriptions (the real one lists ALSA's null device)."""
+    assert dict(PIPEWIRE_PCMS)["sysdefault:CARD=PCH"] == "HDA Intel PCH, ALC257 Analog"
+    assert [name for name, _ in PIPEWIRE_PCMS] == ["null", "pipewire", "default",
+                                                  "sysdefault:CARD=PCH"]
+    aplay = __import__("shutil").which("aplay")
+    if aplay:
+        assert ("null", "Discard all samples (playback) or generate zero samples (capture)") \
+            in playback.alsa_pcms(aplay)
+    assert playback.alsa_pcms(str(tmp_path / "no-aplay")) == ()
 
 
 def test_audio_override_from_the_environment() -> None:
@@ -153,14 +225,9 @@ def test_aplay_to_the_null_device_works_without_a_sound_card(tmp_path: Path) -> 
     path = tmp_path / "tone.wav"
     write_wav(path, _tone(0.2))
     sink = AplayPlayback("null")
-    t0 = time.monotonic()
     sink.play(Sound("tone", path, 0.2))
-    spawn = time.monotonic() - t0
-    deadline = time.monotonic() + 5
-    while sink.running and time.monotonic() < deadline:
-        time.sleep(0.01)
+    _wait_for(lambda: not sink.running)
     assert sink.running == 0 and sink.problems() == []
-    assert spawn < 0.05
     sink.close()
 
 
@@ -172,11 +239,8 @@ def test_aplay_failure_is_reported_once_with_the_fix(tmp_path: Path) -> None:
     sink = AplayPlayback("backcoach_no_such_device")
     sink.play(Sound("tone", path, 0.1))
     sink.play(Sound("tone", path, 0.1))
-    deadline = time.monotonic() + 5
-    problems: list[str] = []
-    while sink.running and time.monotonic() < deadline:
-        time.sleep(0.01)
-    problems += sink.problems()
+    _wait_for(lambda: not sink.running)
+    problems = sink.problems()
     assert len(problems) == 1 and "aplay failed" in problems[0] and "sound device" in problems[0]
     sink.close()
 
@@ -184,18 +248,108 @@ def test_aplay_failure_is_reported_once_with_the_fix(tmp_path: Path) -> None:
 def test_stop_terminates_a_playing_process_without_reporting_it(tmp_path: Path) -> None:
     """stop() ends a phrase that is still playing at once; being stopped is not a problem."""
     fake = tmp_path / "aplay"
-    fake.write_text("#!/bin/sh\nexec sleep 5\n")
+    fake.write_text("#!/bin/sh\nexec sleep 60\n")
     fake.chmod(0o755)
     sink = AplayPlayback(executable=str(fake))
-    sink.play(Sound("long", tmp_path / "x.wav", 5.0))
+    sink.play(Sound("long", tmp_path / "x.wav", 60.0))
     assert sink.running == 1
-    t0 = time.monotonic()
     sink.stop()
-    deadline = time.monotonic() + 2
-    while sink.running and time.monotonic() < deadline:
-        time.sleep(0.005)
-    assert sink.running == 0 and time.monotonic() - t0 < 0.5
+    _wait_for(lambda: not sink.running)
+    assert sink.running == 0  # long before the 60 s phrase would have ended
     assert sink.problems() == []
+    sink.close()
+
+
+def test_an_aplay_that_never_finishes_is_ended_and_reported(tmp_path: Path) -> None:
+    """aplay still running well past its phrase's end (a device taking no sound) is ended and reported."""
+    fake = tmp_path / "aplay"
+    fake.write_text("#!/bin/sh\nexec sleep 60\n")
+    fake.chmod(0o755)
+    sink = AplayPlayback(executable=str(fake))
+    sink.HUNG_AFTER = 0.2
+    sink.play(Sound("short", tmp_path / "x.wav", 0.1))
+    problems: list[str] = []
+    _wait_for(lambda: bool(problems.extend(sink.problems()) or problems))
+    assert len(problems) == 1 and "did not finish" in problems[0] and "sound server" in problems[0]
+    _wait_for(lambda: not sink.running)
+    assert sink.running == 0 and sink.problems() == []  # ended, and not reported twice
+    sink.close()
+
+
+class _StandIn(Playback):
+    """Stands in for Qt with an output (this machine may have none): notes what it is asked."""
+
+    name = "stand-in"
+    latency = 0.02
+    audible = True
+
+    def __init__(self) -> None:
+        self.loaded: list[str] = []
+        self.played: list[str] = []
+        self.trouble: list[str] = []
+
+    def preload(self, sound: Sound) -> None:
+        self.loaded.append(sound.text)
+
+    def play(self, sound: Sound) -> None:
+        self.played.append(sound.text)
+
+    def problems(self) -> list[str]:
+        out, self.trouble = self.trouble, []
+        return out
+
+
+def _failing_aplay_sink(tmp_path: Path, fallback) -> tuple[FallbackPlayback, Sound, Sound]:
+    """aplay to a device that does not exist (it fails for real), with `fallback` behind it."""
+    first, second = tmp_path / "a.wav", tmp_path / "b.wav"
+    write_wav(first, _tone(0.1))
+    write_wav(second, _tone(0.1))
+    sink = FallbackPlayback(AplayPlayback("backcoach_no_such_device"), fallback)
+    return sink, Sound("Get ready", first, 0.1), Sound("Switch", second, 0.1)
+
+
+@pytest.mark.skipif(not __import__("shutil").which("aplay"), reason="needs aplay (alsa-utils)")
+def test_a_failing_aplay_hands_over_to_qt_once_for_the_rest_of_the_run(tmp_path: Path) -> None:
+    """aplay failing: the next phrase plays through the fallback, sounds preloaded; it is made only once."""
+    made: list[_StandIn] = []
+    sink, first, second = _failing_aplay_sink(tmp_path, lambda: made.append(_StandIn()) or made[-1])
+    sink.preload(first)
+    sink.preload(second)
+    assert (sink.name, sink.latency, sink.preloaded) == ("aplay:backcoach_no_such_device", 0.03, 0)
+    sink.play(first)
+    aplay = sink.active
+    assert isinstance(aplay, AplayPlayback)
+    _wait_for(lambda: not aplay.running)
+    sink.play(second)
+    assert len(made) == 1 and sink.active is made[0]
+    assert made[0].loaded == ["Get ready", "Switch"] and made[0].played == ["Switch"]
+    assert (sink.name, sink.latency) == ("stand-in", 0.02)
+    assert sink.problems() == []  # sound carries on: nothing to tell the user
+    made[0].trouble.append("Sound cannot be played: Qt could not play b.wav.")
+    assert sink.problems() == ["Sound cannot be played: Qt could not play b.wav."]
+    assert len(made) == 1  # no second hand-over
+    sink.release()
+    sink.close()
+
+
+@pytest.mark.skipif(not __import__("shutil").which("aplay"), reason="needs aplay (alsa-utils)")
+def test_a_failing_aplay_with_no_qt_output_is_reported_and_aplay_kept(tmp_path: Path, qapp) -> None:
+    """aplay failing where Qt lists no output (real Qt): the failure reaches the user; aplay plays on."""
+    from PySide6.QtMultimedia import QMediaDevices
+
+    if QMediaDevices.audioOutputs():
+        pytest.skip("this machine has an audio output")
+    sink, first, second = _failing_aplay_sink(tmp_path, playback._qt_if_it_has_an_output)
+    sink.play(first)
+    aplay = sink.active
+    assert isinstance(aplay, AplayPlayback)
+    _wait_for(lambda: not aplay.running)
+    problems = sink.problems()
+    assert len(problems) == 1 and "aplay failed" in problems[0] and "sound device" in problems[0]
+    sink.play(second)
+    assert sink.active is aplay
+    _wait_for(lambda: not aplay.running)
+    assert sink.problems() == []  # the same failure is not told twice
     sink.close()
 
 
@@ -316,6 +470,19 @@ def test_doctor_no_audio_output_is_a_warning_not_a_failure() -> None:
     audio = next(f for f in findings if f.area == "Audio output")
     assert audio.level is Level.WARN and "PulseAudio" in audio.fix
     assert all(f.level is not Level.FAIL for f in findings)
+
+
+def test_doctor_says_which_way_sound_goes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """doctor names aplay's ALSA device on Linux, and why not when ALSA cannot reach the sound server."""
+    monkeypatch.setattr(diagnose.sys, "platform", "linux")
+    routed = AudioProbe(None, "/usr/bin/aplay", CARD, SERVER, PULSE_PCMS)
+    audio = next(f for f in diagnose.check_audio(("Speakers",), routed) if f.area == "Audio output")
+    assert audio.level is Level.OK and "ALSA's 'pulse' device" in audio.summary
+    assert "Speakers" in audio.summary  # Qt stands by
+    unrouted = replace(routed, alsa_cards=(), alsa_pcms=PULSE_PCMS[::2])
+    audio = next(f for f in diagnose.check_audio((), unrouted) if f.area == "Audio output")
+    assert audio.level is Level.WARN and SERVER in audio.summary
+    assert "libasound2-plugins" in audio.fix and "Fix" not in audio.summary
 
 
 def test_doctor_speech_check_with_a_fake_engine_and_a_missing_one() -> None:

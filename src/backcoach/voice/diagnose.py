@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backcoach.voice.cache import VoiceParams, wav_stats
-from backcoach.voice.playback import AudioProbe, probe_audio
+from backcoach.voice.playback import AudioProbe, aplay_device, probe_audio
 from backcoach.voice.speech import (
     EngineFactory,
     Pyttsx3Engine,
@@ -237,13 +237,28 @@ def check_audio(qt_outputs: tuple[str, ...] | None,
         where.append(f"ALSA cards: {'; '.join(probe.alsa_cards)}")
     if probe.sound_server:
         where.append(f"sound server at {probe.sound_server}")
-    if qt_outputs:
+    device = aplay_device(probe) if linux else None
+    if device:
+        via = "ALSA's default device" if device == "default" else f"ALSA's {device!r} device"
+        findings.append(Finding("Audio output", Level.OK,
+                                f"aplay plays through {via} ({', '.join(where)})"
+                                + (f"; Qt's output ({outputs}) stands by if it fails."
+                                   if qt_outputs else ".")))
+    elif qt_outputs:
         findings.append(Finding("Audio output", Level.OK,
                                 f"Qt plays through: {outputs}" + (f" ({', '.join(where)})"
                                                                   if where else "") + "."))
-    elif linux and probe.aplay and (probe.alsa_cards or probe.sound_server):
+    elif linux and probe.aplay and probe.alsa_cards:
         findings.append(Finding("Audio output", Level.OK,
                                 f"No Qt audio output, but aplay can play ({', '.join(where)})."))
+    elif linux and probe.sound_server and qt_outputs is not None:
+        from backcoach.voice.playback import no_output_message
+
+        message = no_output_message(probe)
+        findings.append(Finding("Audio output", Level.WARN,
+                                message.split(" Fix: ")[0].removeprefix("No sound: ")
+                                + " BackCoach runs with on-screen cues only.",
+                                _fix_of(message)))
     else:
         from backcoach.voice.playback import NO_OUTPUT_FIX
 

@@ -3,20 +3,26 @@
 The coach decides *when* (it knows each phrase's length, so it never overlaps two); a
 playback only starts and stops sounds, from the UI thread, without waiting:
 
-- `QtPlayback`: QtMultimedia's QSoundEffect, one preloaded effect per phrase (low latency,
-  no process per cue; `release` lets them go once a session is over). Chosen when Qt lists
-  an audio output (PulseAudio/PipeWire on Linux, the system mixer on Windows and macOS).
-- `AplayPlayback`: one `aplay` process per phrase (ALSA, package alsa-utils). Chosen on
-  Linux when Qt has no output but ALSA has a sound card or a sound server socket exists.
-  Starting it costs a fork+exec (about 1-3 ms on the calling thread).
+- `AplayPlayback`: one `aplay` process per phrase (ALSA, package alsa-utils). Chosen first
+  on Linux: it keeps QtMultimedia and its FFmpeg backend (some 15-18 MB resident for good)
+  out of the process, for a vfork+exec per phrase (about 0.5 ms on the calling thread).
+  With a sound server it plays through ALSA's PulseAudio or PipeWire device, as Qt would;
+  without one, to ALSA's default device (a card).
+- `QtPlayback`: QtMultimedia's QSoundEffect, one preloaded effect per phrase (no process
+  per cue; `release` lets them go once a session is over). Chosen on Windows and macOS,
+  and on Linux when aplay is missing or cannot reach the sound server.
+- `FallbackPlayback`: aplay, and if an aplay fails (device busy, no default device, a
+  sound server gone) Qt for the rest of the run when Qt lists an output; otherwise the
+  failure is reported to the user as before.
 - `NullPlayback`: plays nothing. Used when there is no audio output at all: the session
   carries on with its on-screen cues, and the user is told why there is no sound.
 - `RecordingPlayback`: a null sink that records what would have played and when, for
   tests and benchmarks (and can wrap a real playback to time it).
 
 `choose_playback()` picks one and says, in plain words with the fix, why the others were
-not usable. `BACKCOACH_AUDIO` overrides the choice: `qt`, `aplay`, `aplay:DEVICE` (for
-example `aplay:null` plays to ALSA's null device, for benchmarks), or `none`.
+not usable. `BACKCOACH_AUDIO` overrides the choice (with no fallback): `qt`, `aplay`,
+`aplay:DEVICE` (for example `aplay:null` plays to ALSA's null device, for benchmarks), or
+`none`.
 """
 
 from __future__ import annotations
@@ -29,7 +35,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from backcoach.voice.cache import Sound
@@ -150,11 +156,16 @@ class RecordingPlayback(Playback):
 
 
 class AplayPlayback(Playback):
-    """One `aplay` process per phrase; stop() terminates the ones still running."""
+    """One `aplay` process per phrase; stop() terminates the ones still running.
+
+    A process that exits with an error (and was not stopped) is a problem; so is one still
+    running `HUNG_AFTER` seconds past its phrase's end (an ALSA device or sound server that
+    takes no sound): it is ended, since it would otherwise keep the user silent untold."""
 
     name = "aplay"
     latency = 0.03
     audible = True
+    HUNG_AFTER = 5.0
 
     def __init__(self, device: str | None = None, executable: str = "aplay") -> None:
         self.device = device
@@ -163,7 +174,7 @@ class AplayPlayback(Playback):
             self.name, self.audible = "aplay:null", False
         elif device:
             self.name = f"aplay:{device}"
-        self._procs: list[subprocess.Popen] = []
+        self._procs: list[tuple[subprocess.Popen, float]] = []  # (process, give up at)
         self._stopped: set[int] = set()
         self._problems: list[str] = []
         self._reported: set[str] = set()
@@ -178,6 +189,8 @@ class AplayPlayback(Playback):
     def play(self, sound: Sound) -> None:
         self._reap()
         try:
+            # close_fds and no preexec_fn: CPython starts it with vfork, not a fork that
+            # would copy the page tables of this whole process.
             proc = subprocess.Popen(self.command(sound), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                     close_fds=True)
@@ -185,10 +198,10 @@ class AplayPlayback(Playback):
             self._report(f"Sound cannot be played: {self.executable} could not be started "
                          f"({exc.strerror or exc}). Fix: {_install('alsa-utils')}.")
             return
-        self._procs.append(proc)
+        self._procs.append((proc, time.monotonic() + sound.duration + self.HUNG_AFTER))
 
     def stop(self) -> None:
-        for proc in self._procs:
+        for proc, _ in self._procs:
             if proc.poll() is None:
                 self._stopped.add(proc.pid)
                 with contextlib.suppress(OSError):
@@ -197,10 +210,18 @@ class AplayPlayback(Playback):
 
     def _reap(self) -> None:
         alive = []
-        for proc in self._procs:
+        now = time.monotonic()
+        for proc, give_up in self._procs:
             code = proc.poll()
             if code is None:
-                alive.append(proc)
+                if now > give_up and proc.pid not in self._stopped:
+                    self._stopped.add(proc.pid)
+                    with contextlib.suppress(OSError):
+                        proc.terminate()
+                    self._report("Sound cannot be played: aplay did not finish a phrase (the "
+                                 "audio device or sound server takes no sound). "
+                                 f"{NO_OUTPUT_FIX}")
+                alive.append((proc, give_up))
                 continue
             err = proc.stderr.read().decode("utf-8", "replace") if proc.stderr else ""
             if proc.stderr:
@@ -223,6 +244,10 @@ class AplayPlayback(Playback):
         out, self._problems = self._problems, []
         return out
 
+    def release(self) -> None:
+        """Nothing is preloaded; reap the processes that have ended (the session is over)."""
+        self._reap()
+
     @property
     def running(self) -> int:
         """How many aplay processes are still alive."""
@@ -232,13 +257,94 @@ class AplayPlayback(Playback):
     def close(self) -> None:
         self.stop()
         deadline = time.monotonic() + 1.0
-        for proc in self._procs:
+        for proc, _ in self._procs:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(max(0.0, deadline - time.monotonic()))
             if proc.poll() is None:
                 proc.kill()
                 proc.wait()
         self._reap()
+
+
+class FallbackPlayback(Playback):
+    """Plays through `primary` (aplay) until it reports a failure, then asks `fallback` once
+    for another playback (Qt, if it lists an output) and plays through that for the rest of
+    the run, with the sounds preloaded so far. Without one, the failure is reported.
+
+    The phrase that failed is not replayed (it would be late); the next one plays."""
+
+    def __init__(self, primary: Playback, fallback: Callable[[], Playback | None]) -> None:
+        self._active = primary
+        self._fallback: Callable[[], Playback | None] | None = fallback
+        self._retired: Playback | None = None
+        self._sounds: dict[Path, Sound] = {}  # what a fallback must preload
+        self._problems: list[str] = []
+
+    @property
+    def name(self) -> str:  # type: ignore[override]
+        return self._active.name
+
+    @property
+    def latency(self) -> float:  # type: ignore[override]
+        return self._active.latency
+
+    @property
+    def audible(self) -> bool:  # type: ignore[override]
+        return self._active.audible
+
+    @property
+    def active(self) -> Playback:
+        """The playback in use now."""
+        return self._active
+
+    def _check(self) -> None:
+        if self._fallback is None:
+            return
+        failed = self._active.problems()
+        if not failed:
+            return
+        make, self._fallback = self._fallback, None
+        try:
+            fallback = make()
+        except Exception:  # QtMultimedia missing or broken: report aplay's failure
+            log.exception("the fallback playback could not be made")
+            fallback = None
+        if fallback is None:
+            self._problems += failed
+            return
+        log.warning("%s Playing through %s from now on.", failed[0], fallback.name)
+        self._retired, self._active = self._active, fallback
+        for sound in self._sounds.values():
+            fallback.preload(sound)
+
+    def preload(self, sound: Sound) -> None:
+        self._sounds[sound.path] = sound
+        self._active.preload(sound)
+
+    def play(self, sound: Sound) -> None:
+        self._check()
+        self._active.play(sound)
+
+    def stop(self) -> None:
+        self._active.stop()
+
+    def problems(self) -> list[str]:
+        self._check()
+        out, self._problems = [*self._problems, *self._active.problems()], []
+        return out
+
+    def release(self) -> None:
+        self._sounds.clear()
+        self._active.release()
+
+    @property
+    def preloaded(self) -> int:
+        return self._active.preloaded
+
+    def close(self) -> None:
+        self._active.close()
+        if self._retired is not None:
+            self._retired.close()
 
 
 class QtPlayback(Playback):
@@ -332,6 +438,8 @@ class AudioProbe:
     aplay: str | None  # path of the aplay program
     alsa_cards: tuple[str, ...]  # from /proc/asound/cards
     sound_server: str | None  # the PulseAudio or PipeWire socket found
+    alsa_pcms: tuple[tuple[str, str], ...] = ()  # (name, description) from `aplay -L`, listed
+    # only when there is a sound server (to find ALSA's way to it)
 
 
 @dataclass
@@ -388,24 +496,86 @@ def qt_audio_outputs() -> tuple[str, ...] | None:
     return tuple(device.description() for device in QMediaDevices.audioOutputs())
 
 
+def alsa_pcms(aplay: str, timeout: float = 5.0) -> tuple[tuple[str, str], ...]:
+    """ALSA's playback devices as `aplay -L` lists them: (name, first line of description)."""
+    try:
+        out = subprocess.run([aplay, "-L"], capture_output=True, text=True, timeout=timeout,
+                             stdin=subprocess.DEVNULL, errors="replace").stdout
+    except (OSError, subprocess.SubprocessError):
+        return ()
+    return parse_pcm_list(out)
+
+
+def parse_pcm_list(text: str) -> tuple[tuple[str, str], ...]:
+    """`aplay -L`'s output as (name, first description line) pairs: a name starts a line,
+    its description follows, indented."""
+    pcms: list[tuple[str, str]] = []
+    for line in text.splitlines():
+        if line and not line[0].isspace():
+            pcms.append((line.strip(), ""))
+        elif line.strip() and pcms and not pcms[-1][1]:
+            pcms[-1] = (pcms[-1][0], line.strip())
+    return tuple(pcms)
+
+
+def _server_pcm(pcms: tuple[tuple[str, str], ...]) -> str | None:
+    """The ALSA device that plays through the sound server: `default` when it is routed
+    there (pipewire-alsa, or the pulse plugin's default), else `pipewire` or `pulse`."""
+    names = dict(pcms)
+    if any(word in names.get("default", "") for word in ("PulseAudio", "PipeWire")):
+        return "default"
+    return next((name for name in ("pipewire", "pulse") if name in names), None)
+
+
+def aplay_device(probe: AudioProbe) -> str | None:
+    """The ALSA device aplay should play to ("default" for ALSA's default), or None when
+    aplay cannot reach the speakers the desktop uses.
+
+    With a sound server, only through ALSA's PulseAudio or PipeWire device: ALSA's default
+    would otherwise go straight to a card, which the server may hold (busy) or which may not
+    be the output the user listens on; Qt plays through the server instead."""
+    if not probe.aplay:
+        return None
+    if probe.sound_server:
+        return _server_pcm(probe.alsa_pcms)
+    return "default" if probe.alsa_cards else None
+
+
 def probe_audio(*, ask_qt: bool = True, environ: Mapping[str, str] | None = None) -> AudioProbe:
-    """Look at what sound the machine offers (a few file checks, then Qt's device list).
+    """Look at what sound the machine offers (a few file checks, `aplay -L` when there is a
+    sound server, then Qt's device list if `ask_qt`).
 
     On Linux, Qt plays through a sound server or an ALSA card; with neither there is nothing
     for it to find, so QtMultimedia (some 15 MB with its FFmpeg backend) is not loaded."""
     linux = sys.platform.startswith("linux")
     cards = alsa_cards() if linux else ()
     server = sound_server_socket(environ) if linux else None
+    aplay = shutil.which("aplay")
     worth_asking = ask_qt and (not linux or bool(cards) or server is not None)
     return AudioProbe(qt_outputs=qt_audio_outputs() if worth_asking else None,
-                      aplay=shutil.which("aplay"), alsa_cards=cards, sound_server=server)
+                      aplay=aplay, alsa_cards=cards, sound_server=server,
+                      alsa_pcms=alsa_pcms(aplay) if aplay and server else ())
 
 
-def choose_playback(*, prefer: tuple[str, ...] = ("qt", "aplay"),
+def default_preference() -> tuple[str, ...]:
+    """aplay first on Linux (no QtMultimedia in the process), Qt elsewhere."""
+    return ("aplay", "qt") if sys.platform.startswith("linux") else ("qt",)
+
+
+def _qt_if_it_has_an_output() -> Playback | None:
+    """A QtPlayback when Qt lists an audio output (the fallback after aplay failed)."""
+    return QtPlayback() if qt_audio_outputs() else None
+
+
+def choose_playback(*, prefer: tuple[str, ...] | None = None,
                     environ: Mapping[str, str] | None = None,
                     probe: AudioProbe | None = None) -> AudioChoice:
-    """The best playback this machine offers, with a message when there is none."""
+    """The best playback this machine offers, with a message when there is none.
+
+    Qt's outputs are only asked for when Qt is about to be chosen: asking loads
+    QtMultimedia. aplay comes with a fallback to Qt for when it fails at play time."""
     environ = os.environ if environ is None else environ
+    prefer = default_preference() if prefer is None else prefer
     override = environ.get(ENV_AUDIO, "").strip()
     if override:
         kind, _, device = override.partition(":")
@@ -417,12 +587,20 @@ def choose_playback(*, prefer: tuple[str, ...] = ("qt", "aplay"),
             return AudioChoice(QtPlayback(), None)
         log.warning("%s=%r not understood (qt, aplay, aplay:DEVICE or none)", ENV_AUDIO, override)
     if probe is None:
-        probe = probe_audio(ask_qt="qt" in prefer, environ=environ)
+        probe = probe_audio(ask_qt=False, environ=environ)
+    linux = sys.platform.startswith("linux")
     for kind in prefer:
-        if kind == "qt" and probe.qt_outputs:
-            return AudioChoice(QtPlayback(), None, probe)
-        if kind == "aplay" and probe.aplay and (probe.alsa_cards or probe.sound_server):
-            return AudioChoice(AplayPlayback(), None, probe)
+        if kind == "aplay" and probe.aplay and (device := aplay_device(probe)):
+            aplay = AplayPlayback(None if device == "default" else device, probe.aplay)
+            return AudioChoice(FallbackPlayback(aplay, _qt_if_it_has_an_output), None, probe)
+        if kind == "qt":
+            if probe.qt_outputs is None and (not linux or probe.alsa_cards or probe.sound_server):
+                probe = replace(probe, qt_outputs=qt_audio_outputs())
+            if probe.qt_outputs:
+                return AudioChoice(QtPlayback(), None, probe)
+    if "aplay" in prefer and probe.aplay and probe.alsa_cards:
+        # A card but no route to the sound server, and Qt has no output: ALSA's default.
+        return AudioChoice(AplayPlayback(executable=probe.aplay), None, probe)
     return AudioChoice(NullPlayback(), no_output_message(probe), probe)
 
 
@@ -431,5 +609,10 @@ def no_output_message(probe: AudioProbe) -> str:
     if sys.platform.startswith("linux") and not probe.aplay and not probe.qt_outputs:
         return (f"No sound: the aplay program is missing and Qt found no audio output. "
                 f"Fix: {_install('alsa-utils libpulse0')}. The on-screen cues carry on.")
+    if sys.platform.startswith("linux") and probe.sound_server and not probe.qt_outputs:
+        return (f"No sound: a sound server runs ({probe.sound_server}), but Qt found no audio "
+                f"output and ALSA has no PulseAudio or PipeWire device for aplay. Fix: "
+                f"{_install('libpulse0 libasound2-plugins')}, then restart BackCoach. The "
+                f"on-screen cues carry on.")
     return ("No sound: this computer has no audio output that BackCoach can use (no sound "
             "card, and no PulseAudio or PipeWire sound server). " + NO_OUTPUT_FIX)
