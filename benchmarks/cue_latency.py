@@ -11,7 +11,8 @@ measures event-loop stalls.
 
 Prints: cue latency (scheduled moment -> playback process started: median, p95, max),
 what became of each cue (played, shortened, dropped, skipped...), the engine's own
-lateness, the prepare time, and the UI's longest stall overall and while speaking.
+lateness, the prepare time, the time each play() call takes on the UI thread (for aplay,
+starting the process), and the UI's longest stall overall and while speaking.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from backcoach.session.events import CueDue
 from backcoach.session.plan import Timeline, build_plan
 from backcoach.store.settings import VoiceSettings
 from backcoach.ui.driver import EngineDriver
+from backcoach.voice.cache import Sound
 from backcoach.voice.coach import VoiceCoach, timeline_phrases
 from backcoach.voice.playback import AplayPlayback, Playback, RecordingPlayback
 from backcoach.voice.scheduler import Action, Decision
@@ -82,6 +84,40 @@ class StallProbe:
         return max(values, default=0.0)
 
 
+class TimedPlayback(Playback):
+    """Passes everything to `inner`, timing each play() call: what starting a phrase costs
+    the UI thread (for aplay, the vfork+exec of a process)."""
+
+    def __init__(self, inner: Playback) -> None:
+        self.inner = inner
+        self.name, self.latency, self.audible = inner.name, inner.latency, inner.audible
+        self.calls: list[float] = []  # seconds inside play()
+
+    def preload(self, sound: Sound) -> None:
+        self.inner.preload(sound)
+
+    def play(self, sound: Sound) -> None:
+        start = time.perf_counter()
+        self.inner.play(sound)
+        self.calls.append(time.perf_counter() - start)
+
+    def stop(self) -> None:
+        self.inner.stop()
+
+    def problems(self) -> list[str]:
+        return self.inner.problems()
+
+    def release(self) -> None:
+        self.inner.release()
+
+    @property
+    def preloaded(self) -> int:
+        return self.inner.preloaded
+
+    def close(self) -> None:
+        self.inner.close()
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] if ordered else 0.0
@@ -98,9 +134,9 @@ def main(argv: list[str] | None = None) -> int:
 
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
     timeline = short_timeline(Level(args.level))
-    inner: Playback | None = None
+    inner: TimedPlayback | None = None
     if args.audio.startswith("aplay"):
-        inner = AplayPlayback(args.audio.partition(":")[2] or None)
+        inner = TimedPlayback(AplayPlayback(args.audio.partition(":")[2] or None))
     sink = RecordingPlayback(clock=time.monotonic, inner=inner)
     cache_dir = Path(tempfile.mkdtemp(prefix="backcoach-bench-"))
     coach = VoiceCoach(VoiceSettings(), playback=sink, cache_dir=cache_dir)
@@ -163,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
     if crit:
         print(f"  time-critical only ({len(crit)}): median {1000 * statistics.median(crit):.1f} ms, "
               f"max {1000 * max(crit):.1f} ms (limit 100 ms)")
+    if inner is not None and inner.calls:
+        calls = [1000 * c for c in inner.calls]
+        print(f"UI stall per play() call ({len(calls)} calls, {inner.name}): "
+              f"median {statistics.median(calls):.2f} ms, p95 {percentile(calls, 0.95):.2f} ms, "
+              f"max {max(calls):.2f} ms")
     before_first = [(marks["start"], marks.get("prepared", marks["start"]))]
     print(f"UI stall (5 ms probe, {len(probe.samples)} samples): longest {1000 * probe.worst():.1f} ms "
           f"overall, {1000 * probe.worst(speaking):.1f} ms while speaking, "
