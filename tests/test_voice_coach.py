@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import itertools
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -266,3 +269,34 @@ def test_aplay_failing_in_a_session_is_told_once(qtbot, tmp_path: Path) -> None:
     finally:
         driver.stop()
         coach.shutdown()
+
+
+CHOSEN_WITHOUT_QT = """
+import sys
+from pathlib import Path
+from PySide6.QtCore import QCoreApplication
+app = QCoreApplication(sys.argv[:1])
+from backcoach.voice import playback
+routed = (("default", "Default ALSA Output (currently PipeWire Media Server)"),)
+playback.sound_server_socket = lambda environ=None: "/run/user/1000/pipewire-0"  # a desktop's
+playback.alsa_pcms = lambda aplay, timeout=5.0: routed  # pipewire-alsa installed
+from tests.helpers.voice_fakes import SineEngine
+from backcoach.voice.cache import PhraseCache
+from backcoach.voice.coach import VoiceCoach
+from backcoach.voice.speech import SpeechWorker
+folder = Path(sys.argv[1])
+coach = VoiceCoach(worker=SpeechWorker(SineEngine, PhraseCache(folder)), cache_dir=folder)
+print(coach.playback.name, "PySide6.QtMultimedia" in sys.modules)
+coach.shutdown()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not __import__("shutil").which("aplay"),
+                    reason="aplay is Linux's playback (alsa-utils)")
+def test_a_linux_desktop_voice_plays_through_aplay_without_loading_qtmultimedia(tmp_path: Path) -> None:
+    """With ALSA routed to the sound server, the coach picks aplay and QtMultimedia is never imported."""
+    out = subprocess.run([sys.executable, "-c", CHOSEN_WITHOUT_QT, str(tmp_path)], capture_output=True,
+                         text=True, timeout=60, cwd=Path(__file__).resolve().parent.parent,
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["aplay", "False"]
