@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import platform
 import subprocess
 import sys
 from pathlib import Path
@@ -167,3 +168,48 @@ def test_a_finished_sessions_sounds_are_let_go_after_its_last_phrase(qtbot, tmp_
         assert playback.preloaded == ready
     finally:
         coach.shutdown()
+
+
+# -- malloc arenas --------------------------------------------------------------------------------
+
+ARENA_PROBE = """
+import sys, threading
+from backcoach.memory import limit_malloc_arenas
+def arenas():  # glibc puts each thread arena at a 64 MB boundary, anonymous and writable
+    found = 0
+    for line in open("/proc/self/maps"):
+        fields = line.split()
+        if len(fields) == 5 and fields[1].startswith("rw") and \\
+                int(fields[0].split("-")[0], 16) % (64 << 20) == 0:
+            found += 1
+    return found
+if sys.argv[1] == "limit":
+    limit_malloc_arenas()
+before = arenas()
+meet = threading.Barrier(7)
+def work():
+    kept = [bytearray(100_000) for _ in range(5)]
+    meet.wait()
+    meet.wait()
+threads = [threading.Thread(target=work) for _ in range(6)]
+for thread in threads:
+    thread.start()
+meet.wait()
+print(arenas() - before)
+meet.wait()
+for thread in threads:
+    thread.join()
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                    reason="malloc arenas are glibc's")
+def test_threads_share_malloc_arenas_once_limited() -> None:
+    """Six live threads that allocate get six new glibc arenas, but at most one once the limit is set."""
+    def new_arenas(mode: str) -> int:
+        out = subprocess.run([sys.executable, "-c", ARENA_PROBE, mode], capture_output=True,
+                             text=True, timeout=60, check=True)
+        return int(out.stdout)
+
+    assert new_arenas("none") >= 3  # the probe sees arenas being made
+    assert new_arenas("limit") <= 1

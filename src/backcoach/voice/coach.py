@@ -28,6 +28,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
+from backcoach.memory import limit_malloc_arenas
 from backcoach.session.events import Event
 from backcoach.session.plan import CueKind, Timeline
 from backcoach.store.settings import VoiceSettings
@@ -142,6 +143,7 @@ class VoiceCoach(QObject):
         self._release_timer = QTimer(self)  # see _release_sounds
         self._release_timer.setSingleShot(True)
         self._release_timer.timeout.connect(self._release_sounds)
+        limit_malloc_arenas()  # the voice's threads share malloc arenas: see backcoach.memory
         # The audio output is chosen before the speech thread starts: QtMultimedia's device
         # probe and the thread's loading of libespeak-ng, run at the same moment, can
         # deadlock in the dynamic loader (seen when the voice loads as a session starts).
