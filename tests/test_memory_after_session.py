@@ -213,3 +213,42 @@ def test_threads_share_malloc_arenas_once_limited() -> None:
 
     assert new_arenas("none") >= 3  # the probe sees arenas being made
     assert new_arenas("limit") <= 1
+
+
+# -- the session page between sessions ------------------------------------------------------------
+
+def test_the_session_page_is_let_go_after_a_session_and_built_again_for_the_next(qtbot,
+                                                                                  home: Path) -> None:
+    """A second after the summary the session page is deleted; the next session builds a new one and runs."""
+    import shiboken6
+
+    parts = build_test_app(qtbot, home)
+    try:
+        window = parts.window
+        window.start_routine("post-run-cool-down", Level.BEGINNER)
+        first = window.session_view
+        _finish(parts)
+        assert window.stack.currentWidget() is window.summary_view
+        qtbot.waitUntil(lambda: not shiboken6.isValid(first), timeout=5000)
+        assert window._session_view is None and window.stack.indexOf(window.summary_view) >= 0
+        window.start_routine("post-run-cool-down", Level.BEGINNER)
+        second = window.session_view
+        assert second is not first and window.stack.currentWidget() is second
+        step(parts, 12)
+        assert window.driver is not None and second.isVisible()
+        assert second.title.text()  # the new page follows the session
+    finally:
+        parts.close()
+
+
+def test_a_running_session_keeps_its_page(qtbot, home: Path) -> None:
+    """Asking to let go of the session page while a session runs does nothing."""
+    parts = build_test_app(qtbot, home)
+    try:
+        window = parts.window
+        window.start_routine("post-run-cool-down", Level.BEGINNER)
+        page = window.session_view
+        window.drop_session_view()
+        assert window.session_view is page and window.stack.currentWidget() is page
+    finally:
+        parts.close()

@@ -86,14 +86,23 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _release_memory_soon(window) -> None:
-    """Once the summary has been drawn, give the session's freed memory back to the system
-    (and drop the sources of the modules the session loaded, see forget_module_sources)."""
+    """Once the summary has been drawn, let go of the session page (rebuilt for the next
+    session), then give the session's freed memory back to the system (and drop the sources
+    of the modules the session loaded, see forget_module_sources)."""
     from PySide6.QtCore import QTimer
 
     from backcoach.memory import release_free_memory
 
-    QTimer.singleShot(MEMORY_SETTLE_MS, window,
-                      lambda: (forget_module_sources(), release_free_memory()))
+    def release() -> None:
+        forget_module_sources()
+        gc.collect()  # the page's Python side: its slots and lambdas refer to it in cycles
+        release_free_memory()
+
+    def drop_page() -> None:
+        window.drop_session_view()
+        QTimer.singleShot(DELETE_SETTLE_MS, window, release)  # once Qt has deleted it
+
+    QTimer.singleShot(MEMORY_SETTLE_MS, window, drop_page)
 
 
 # The Qt-free modules the window's start-up uses (domain core, storage, recorder).
@@ -164,6 +173,7 @@ def forget_module_sources() -> None:
 
 
 MEMORY_SETTLE_MS = 1000
+DELETE_SETTLE_MS = 100
 
 
 class AppParts:

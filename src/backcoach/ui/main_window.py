@@ -185,6 +185,17 @@ class MainWindow(QMainWindow):
             self._session_view.set_theme(self.theme)
         return self._session_view
 
+    def drop_session_view(self) -> None:
+        """Let go of the follow-along page between sessions (the next session builds it
+        again, behind its get-ready time): its widgets and their Python side are about 1 MB
+        that a window left on the summary or home screen would otherwise keep."""
+        view = self._session_view
+        if view is None or self.driver is not None:
+            return
+        self._session_view = None
+        self.stack.removeWidget(view)
+        view.deleteLater()
+
     @property
     def summary_view(self) -> SummaryView:
         """The "well done" page, built when the first session ends."""
