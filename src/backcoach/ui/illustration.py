@@ -12,7 +12,8 @@ what one frame moves there), and no more than make the fastest joint travel FRAM
 on screen. The frame timer wakes when the next step is due, so the slow start and end of a
 movement, and slow movements, are drawn with fewer frames, and no frame repeats the last.
 Each frame is drawn from its SVG once, then copied from a picture kept for the current
-exercise (see PICTURE_CACHE_BYTES).
+exercise (see PICTURE_CACHE_BYTES), and a step to the next repaints only the box round the
+pixels that differ (the moving limbs: a fifth to a half of the picture).
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QColor, QIcon, QImage, QPainter, QPixmap
+from PySide6.QtGui import QBitmap, QColor, QIcon, QImage, QPainter, QPixmap, QRegion
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -225,6 +226,28 @@ def margins(outer: QRect, inner: QRect) -> list[QRect]:
     return [band for band in bands if not band.isEmpty()]
 
 
+def changed_box(before: QImage, after: QImage) -> QRect:
+    """The bounding box, in pixels, of the pixels that differ between two images of one size.
+
+    All in Qt's C++: the difference of the two (black where equal), a one-bit mask of what
+    is not black, and the region of that mask. An image with transparency counts a pixel as
+    changed even where only its alpha makes the difference black-but-not-opaque: too much is
+    repainted then, never too little.
+    """
+    diff = before.convertToFormat(QImage.Format.Format_ARGB32_Premultiplied)
+    diff.setDevicePixelRatio(1.0)
+    painter = QPainter(diff)
+    painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Difference)
+    other = QImage(after)
+    other.setDevicePixelRatio(1.0)
+    painter.drawImage(0, 0, other)
+    painter.end()
+    # The mask marks the unchanged (opaque black) pixels; as a QBitmap they are its color0,
+    # so the region, made of the color1 pixels, is the changed ones (a test pins this down).
+    same = diff.createMaskFromColor(0xFF000000, Qt.MaskMode.MaskInColor)
+    return QRegion(QBitmap.fromImage(same)).boundingRect()
+
+
 def _paint(painter: QPainter, renderer: QSvgRenderer, target: QRectF, mirrored: bool) -> None:
     painter.save()
     if mirrored:
@@ -295,6 +318,7 @@ class IllustrationView(QWidget):
         self._frame_key: tuple | None = None  # the movement frame shown (None: a still)
         self._pictures: dict[tuple, QPixmap] = {}  # frame key -> the frame drawn at this size
         self._pictures_bytes = 0
+        self._changes: dict[tuple[tuple, tuple], QRect] = {}  # see _changed_rect()
         self._backdrop: QColor | None = None
         # a movement in progress
         self._timer = QTimer(self)
@@ -378,6 +402,7 @@ class IllustrationView(QWidget):
         self._stop()
         if self._pictures and next(iter(self._pictures))[0] != ex_id:
             self._forget_pictures()  # the last exercise's frames will not come round again
+        self._frame_key = None  # a first frame repaints whole: the last one may be mirrored
         self._exercise, self._position, self._mirrored = exercise, to_position, mirrored
         self._scene, self._view = scene, _framing(ex_id)
         self._poses = (scene.positions[from_position], scene.positions[to_position])
@@ -483,7 +508,7 @@ class IllustrationView(QWidget):
             # The way back passes through the same poses: share the frames of the way there.
             start, end, first, last, step = end, start, last, first, self._steps - step
         key = (ex_id, start, end, self._theme, self._steps, step)
-        self._frame_key = key
+        shown, self._frame_key = self._frame_key, key
         renderer = _frames.get(key)
         if renderer is None:
             from backcoach.art.render import draw
@@ -496,7 +521,11 @@ class IllustrationView(QWidget):
             _frames[key] = renderer
         self._renderer, self._fills = renderer, True  # draw() paints a background rect
         if repaint:
-            self.update(self._placed()[2])  # the margins round the picture stay as they are
+            # Only what differs from the frame shown (if that is the step next to this one,
+            # a still figure's picture); the margins round the picture stay as they are.
+            changed = None if force or shown is None or shown[:5] != key[:5] \
+                or abs(shown[5] - key[5]) != 1 else self._changed_rect(shown, key)
+            self.update(self._placed()[2] if changed is None else changed)
 
     def next_frame(self) -> None:
         """Show a movement as it is now (a new frame only if its step has changed), and
@@ -584,6 +613,39 @@ class IllustrationView(QWidget):
     def _forget_pictures(self) -> None:
         self._pictures.clear()
         self._pictures_bytes = 0
+        self._changes.clear()
+
+    def _changed_rect(self, shown: tuple, key: tuple) -> QRect | None:
+        """The part of the view that differs between the frames `shown` and `key`, on screen
+        (mirrored as shown), or None when either picture cannot be kept to compare.
+
+        Between two steps of a movement only the moving limbs change: about a quarter of the
+        picture, so a frame repaints and copies a quarter of the pixels. Worked out once per
+        pair of steps from the kept pictures, then looked up rep after rep.
+        """
+        pair = (shown, key) if shown[5] < key[5] else (key, shown)
+        box = self._changes.get(pair)
+        if box is None:
+            before = self._pictures.get(shown)
+            if before is None or (key not in self._pictures and self._pictures_bytes
+                                  + before.width() * before.height() * 4 > PICTURE_CACHE_BYTES):
+                return None
+            assert self._renderer is not None
+            after = self._picture(key, self._renderer, self._placed()[0])  # kept for the paint
+            box = changed_box(before.toImage(), after.toImage())
+            ratio = before.devicePixelRatio()
+            if ratio != 1:
+                box = QRectF(box.x() / ratio, box.y() / ratio, box.width() / ratio,
+                             box.height() / ratio).toAlignedRect()
+            self._changes[pair] = box
+        if box.isEmpty():
+            return QRect()
+        target, _inside, touched = self._placed()
+        x = round(target.x()) + (round(target.width()) - box.x() - box.width() if self._mirrored
+                                 else box.x())
+        # a pixel more each way: at a fractional device pixel ratio a copy can land half over
+        return QRect(x, round(target.y()) + box.y(), box.width(), box.height()) \
+            .adjusted(-1, -1, 1, 1).intersected(touched)
 
     def _picture(self, key: tuple, renderer: QSvgRenderer, target: QRectF) -> QPixmap:
         """The frame `key` drawn (unmirrored) at the size of `target`, kept while it fits."""

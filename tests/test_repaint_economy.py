@@ -1,0 +1,95 @@
+"""The session page repaints only what changed, and what it leaves on screen is what a full paint draws."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QRect
+from PySide6.QtGui import QColor, QGuiApplication, QImage
+from PySide6.QtWidgets import QApplication, QWidget
+from tests.helpers.clock import FakeClock
+
+from backcoach.catalog.loader import load_builtin_catalog
+from backcoach.ui.illustration import IllustrationView, changed_box
+
+CATALOG = load_builtin_catalog()
+
+
+def _record_updates(widget: QWidget) -> list[QRect | None]:
+    """Replace `widget.update` so that each call is recorded (None for the whole widget)."""
+    calls: list[QRect | None] = []
+    widget.update = lambda *args: calls.append(QRect(args[0]) if args else None)  # type: ignore
+    return calls
+
+
+def _on_screen(widget: QWidget) -> QImage:
+    """What the window system holds for `widget` (partial repaints included), not a fresh paint."""
+    QApplication.processEvents()
+    screen = QGuiApplication.primaryScreen()
+    return screen.grabWindow(widget.winId()).toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def _fresh(widget: QWidget) -> QImage:
+    """The widget painted whole, now."""
+    return widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB32)
+
+
+def test_changed_box_bounds_exactly_the_differing_pixels(qapp) -> None:
+    """The box spans the pixels that differ (by one unit of one channel too) and is empty for a copy."""
+    for fmt in (QImage.Format.Format_RGB32, QImage.Format.Format_ARGB32_Premultiplied):
+        before = QImage(101, 61, fmt)
+        before.fill(QColor("#f6f3ec"))
+        after = QImage(before)
+        after.setPixelColor(13, 7, QColor("#f6f3ed"))
+        after.setPixelColor(40, 50, QColor("#000000"))
+        assert changed_box(before, after) == QRect(13, 7, 28, 44)
+        assert changed_box(before, QImage(before)).isEmpty()
+
+
+@pytest.fixture
+def view(qtbot) -> IllustrationView:
+    """A shown 641x333 view with a backdrop (as the session page has it), on a fake clock."""
+    view = IllustrationView(clock=FakeClock())
+    qtbot.addWidget(view)
+    view.resize(641, 333)
+    view.set_backdrop(QColor("#f6f7f9"))
+    view.show()
+    qtbot.waitExposed(view)
+    return view
+
+
+@pytest.mark.parametrize("mirrored", [False, True])
+def test_a_step_to_the_next_repaints_only_what_moved(view: IllustrationView, mirrored: bool) -> None:
+    """From one step to the next, the repainted rectangle is the moving limbs', well inside the picture."""
+    clock = view._clock
+    view.animate(CATALOG.exercises["dead-bug"], "tabletop", "extended", 3.0, mirrored)
+    clock.advance(1.5)  # mid-move: each frame is the step after the last
+    view.next_frame()
+    QApplication.processEvents()
+    calls = _record_updates(view)
+    clock.advance(0.1)
+    view.next_frame()
+    (dirty,) = calls
+    picture = view._placed()[2]
+    assert dirty is not None and picture.contains(dirty)
+    assert dirty.width() * dirty.height() < picture.width() * picture.height() / 2
+
+
+def test_partly_repainted_frames_leave_the_whole_picture_on_screen(view: IllustrationView) -> None:
+    """After each partly repainted frame, through side switches and cut-short moves, the screen is right."""
+    clock = view._clock
+    exercise = CATALOG.exercises["bird-dog"]
+    # (from, to, mirrored, seconds played; None: until a step before the end, so that the next
+    # movement's first frame is the step next to the one on screen, but the other way round)
+    moves = [("all-fours", "reach", False, 3.0), ("reach", "all-fours", False, 1.7),
+             ("all-fours", "reach", True, 3.0), ("reach", "all-fours", True, None),
+             ("all-fours", "reach", False, 2.2), ("reach", "all-fours", True, 3.0)]
+    for start, end, mirrored, played in moves:
+        view.animate(exercise, start, end, 3.0, mirrored)
+        for _ in range(30 if played is None else round(played / 0.1)):
+            clock.advance(0.1)
+            view.next_frame()
+            if not view.is_animating():
+                break
+            assert _on_screen(view) == _fresh(view)
+            if played is None and view._step == view.movement_steps - 1:
+                break
