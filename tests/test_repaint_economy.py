@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QWidget
+from tests.helpers.app import build_test_app, step
 from tests.helpers.clock import FakeClock
 
 from backcoach.catalog.loader import load_builtin_catalog
+from backcoach.catalog.model import Breathing, Level
 from backcoach.ui.illustration import IllustrationView, changed_box
+from backcoach.ui.theme import LIGHT
+from backcoach.ui.widgets import PACER_FPS, CountdownDial
 
 CATALOG = load_builtin_catalog()
 
@@ -93,3 +99,60 @@ def test_partly_repainted_frames_leave_the_whole_picture_on_screen(view: Illustr
             assert _on_screen(view) == _fresh(view)
             if played is None and view._step == view.movement_steps - 1:
                 break
+
+
+def test_pacer_frames_leave_the_whole_dial_on_screen(qtbot) -> None:
+    """After each pacer frame of a breath in and out, the screen shows what a full paint of the dial draws."""
+    elapsed = [0.0]
+    dial = CountdownDial()
+    qtbot.addWidget(dial)
+    dial.resize(584, 449)
+    dial.show()
+    qtbot.waitExposed(dial)
+    dial.set_time(7, QColor(LIGHT.left))
+    dial.set_breathing(Breathing(inhale=3, hold_in=0, exhale=3, hold_out=0), lambda: elapsed[0])
+    while elapsed[0] < 6.5:
+        elapsed[0] += 1 / PACER_FPS
+        dial.pacer_frame()
+        assert _on_screen(dial) == _fresh(dial)
+
+
+
+def test_showing_the_still_on_screen_again_asks_for_no_repaint(view: IllustrationView) -> None:
+    """A hold after the move into its position repaints nothing; another position or side does."""
+    exercise = CATALOG.exercises["dead-bug"]
+    clock = view._clock
+    view.animate(exercise, "tabletop", "extended", 3.0)
+    while view.is_animating():
+        clock.advance(0.1)
+        view.next_frame()
+    QApplication.processEvents()
+    calls = _record_updates(view)
+    view.show_position(exercise, "extended")
+    view.show_position(exercise, "extended")
+    assert calls == []
+    view.show_position(exercise, "extended", mirrored=True)
+    view.show_position(exercise, "tabletop", mirrored=True)
+    assert calls == [None, None]
+    assert view.accessibleName().endswith("(mirrored, right side)")
+
+
+def test_next_up_pictures_are_drawn_once_a_session(qtbot, home: Path) -> None:
+    """Coming back to a segment shows the very pixmap drawn the first time; leaving forgets them."""
+    parts = build_test_app(qtbot, home)
+    parts.window.start_routine("core-strength", Level.INTERMEDIATE)
+    view = parts.window.session_view
+    driver = parts.window.driver
+    step(parts, 25.0)  # into dead bug's reps
+    first = view.next_thumb.pixmap().cacheKey()
+    for _ in range(4):
+        driver.next()
+    drawn = len(view._thumbs)
+    assert drawn >= 2
+    for _ in range(4):
+        driver.previous()
+    assert view.next_thumb.pixmap().cacheKey() == first
+    assert len(view._thumbs) == drawn
+    parts.window.discard_session()
+    assert view._thumbs == {}
+    parts.close()

@@ -375,13 +375,21 @@ class IllustrationView(QWidget):
 
     def show_position(self, exercise: Exercise | str, position_id: str,
                       mirrored: bool = False) -> None:
-        """Show one position still (stopping any movement)."""
+        """Show one position still (stopping any movement).
+
+        No repaint when that still is on screen already: a hold that follows the movement
+        into its position, or another hold of it (a still's picture is drawn from its SVG).
+        """
+        shown = self._poses is None and self._frame_key is None and self._renderer is not None \
+            and self._mirrored == mirrored and self._renderer is _renderers.get(
+                (illustration_path(exercise, position_id), self._theme))
         self._stop()
         self._exercise, self._position, self._mirrored = exercise, position_id, mirrored
         self._show_still()
         self.progress = 1.0
         self._describe()
-        self.update()
+        if not shown:
+            self.update()
 
     def animate(self, exercise: Exercise | str, from_position: str, to_position: str,
                 seconds: float, mirrored: bool = False) -> None:
@@ -479,6 +487,8 @@ class IllustrationView(QWidget):
         if self._exercise is None or self._position is None:
             return
         text = describe(self._exercise, self._position, self._mirrored)
+        if text == self.accessibleName():
+            return  # unchanged: no accessibility events for nothing
         self.setAccessibleName(text)
         self.setAccessibleDescription(f"Illustration of the position: {text}")
         self.setToolTip(text)

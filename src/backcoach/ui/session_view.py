@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from backcoach.catalog.model import Exercise
 from backcoach.session.events import SegmentStarted, State, StateChanged
 from backcoach.session.plan import Segment, SegmentKind, Side, Timeline
 from backcoach.ui.driver import EngineDriver
@@ -85,6 +86,8 @@ class SessionView(QWidget):
         self._driver: EngineDriver | None = None
         self._timeline: Timeline | None = None
         self._shown_index = -1
+        # next-up pictures of this session: (exercise, position, mirrored, theme) -> pixmap
+        self._thumbs: dict[tuple[str, str, bool, str], QPixmap] = {}
 
         self.title = QLabel(objectName="exerciseName")
         self.title.setProperty("role", "title")
@@ -228,6 +231,7 @@ class SessionView(QWidget):
         self.illustration.release()
         release_caches()
         self.next_thumb.clear()
+        self._thumbs.clear()
         self._driver = None
         self._timeline = None
         self._shown_index = -1
@@ -313,11 +317,22 @@ class SessionView(QWidget):
         self.next_label.setText(f"<b>Next:</b> {next_up_text(timeline, segment)}")
         if segment.index + 1 < len(timeline.segments):
             nxt = timeline.segments[segment.index + 1]
-            self.next_thumb.setPixmap(thumbnail(timeline.exercise(nxt), nxt.position, THUMB_SIZE,
-                                                self._theme.illustration_theme,
-                                                mirrored=nxt.side is Side.RIGHT))
+            self.next_thumb.setPixmap(self._thumbnail(timeline.exercise(nxt), nxt.position,
+                                                      nxt.side is Side.RIGHT))
         else:
             self.next_thumb.setPixmap(QPixmap())
+
+    def _thumbnail(self, exercise: Exercise, position: str, mirrored: bool) -> QPixmap:
+        """A next-up picture, drawn once per session: a session shows the same few again and
+        again, and drawing one from its SVG cost more than the rest of a new segment's
+        texts; the label, given the very pixmap it shows, does not even repaint."""
+        theme = self._theme.illustration_theme
+        key = (exercise.id, position, mirrored, theme)
+        pixmap = self._thumbs.get(key)
+        if pixmap is None:
+            pixmap = self._thumbs[key] = thumbnail(exercise, position, THUMB_SIZE, theme,
+                                                   mirrored=mirrored)
+        return pixmap
 
     def refresh(self) -> None:
         """Redraw what depends on time: countdown, progress, elapsed and remaining."""
