@@ -7,13 +7,14 @@ from pathlib import Path
 import pytest
 from PySide6.QtCore import QRect
 from PySide6.QtGui import QColor, QGuiApplication, QImage
-from PySide6.QtWidgets import QApplication, QWidget
+from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from tests.helpers.app import build_test_app, step
 from tests.helpers.clock import FakeClock
 
 from backcoach.catalog.loader import load_builtin_catalog
 from backcoach.catalog.model import Breathing, Level
 from backcoach.ui.illustration import IllustrationView, changed_box
+from backcoach.ui.session_view import WrapLabel
 from backcoach.ui.theme import LIGHT
 from backcoach.ui.widgets import PACER_FPS, CountdownDial
 
@@ -156,3 +157,44 @@ def test_next_up_pictures_are_drawn_once_a_session(qtbot, home: Path) -> None:
     parts.window.discard_session()
     assert view._thumbs == {}
     parts.close()
+
+
+TEXTS = ["Breathe out, lower arm and leg",
+         "Hold: on back, right arm overhead near floor, left leg straight just above floor",
+         "<b>Next:</b> Hold: on back, right arm overhead near floor (left)"]
+
+
+def test_a_wrap_label_measures_as_a_label_does(qtbot) -> None:
+    """WrapLabel's sizes and heights are those of a plain word-wrapped QLabel, text after text."""
+    kept, plain = WrapLabel(), QLabel()
+    plain.setWordWrap(True)
+    for label in (kept, plain):
+        qtbot.addWidget(label)
+        label.setStyleSheet("font-size: 15pt;")
+    for _ in range(2):  # the second round comes from memory
+        for text in TEXTS:
+            kept.setText(text)
+            plain.setText(text)
+            assert kept.sizeHint() == plain.sizeHint()
+            assert kept.minimumSizeHint() == plain.minimumSizeHint()
+            for width in (120, 333, 634, 1318):
+                assert kept.heightForWidth(width) == plain.heightForWidth(width)
+
+
+def test_a_wrap_label_measures_a_known_text_from_memory(qtbot, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A text and width measured once is not laid out again, until the font changes."""
+    label = WrapLabel()
+    qtbot.addWidget(label)
+    measured: list[int] = []
+    real = QLabel.heightForWidth
+    monkeypatch.setattr(QLabel, "heightForWidth",
+                        lambda self, width: measured.append(width) or real(self, width))
+    for text in TEXTS * 2:
+        label.setText(text)
+        label.heightForWidth(400)
+    assert measured == [400] * len(TEXTS)
+    small = label.heightForWidth(400)
+    font = label.font()
+    font.setPointSize(font.pointSize() * 3)
+    label.setFont(font)
+    assert label.heightForWidth(400) > small

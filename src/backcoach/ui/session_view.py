@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAction, QColor, QPixmap
 from PySide6.QtWidgets import (
     QFrame,
@@ -76,6 +76,58 @@ def next_up_text(timeline: Timeline, segment: Segment) -> str:
     return f"{nxt.label}{side}"
 
 
+class WrapLabel(QLabel):
+    """A word-wrapped label that measures each of its texts once.
+
+    Every new text lays the whole window out again, and on the way Qt asks each wrapped
+    label of the page for its size and its height at several widths, each answer laying
+    the text out from scratch: 0.6 ms of a segment change, most of its relayout. A
+    session's texts come round rep after rep, so the answers are kept, per text (and
+    width), for as long as the font and style stay the same.
+    """
+
+    def __init__(self, *args, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.setWordWrap(True)
+        # (text, width) -> height; (text, -1) -> size hint; (text, -2) -> minimum size hint
+        self._sizes: dict[tuple[str, int], QSize] = {}
+
+    def _known(self, key: tuple[str, int]) -> QSize | None:
+        if len(self._sizes) >= 256:  # a bound, not a policy: a session has a few dozen
+            self._sizes.clear()
+        return self._sizes.get(key)
+
+    def heightForWidth(self, width: int) -> int:
+        """The height at `width`, measured once per text and width."""
+        key = (self.text(), width)
+        size = self._known(key)
+        if size is None:
+            size = self._sizes[key] = QSize(width, super().heightForWidth(width))
+        return size.height()
+
+    def sizeHint(self) -> QSize:
+        """The preferred size, measured once per text."""
+        key = (self.text(), -1)
+        size = self._known(key)
+        if size is None:
+            size = self._sizes[key] = super().sizeHint()
+        return QSize(size)
+
+    def minimumSizeHint(self) -> QSize:
+        """The smallest size, measured once per text."""
+        key = (self.text(), -2)
+        size = self._known(key)
+        if size is None:
+            size = self._sizes[key] = super().minimumSizeHint()
+        return QSize(size)
+
+    def changeEvent(self, event: QEvent) -> None:
+        """A new font or style measures the texts anew."""
+        if event.type() in (QEvent.Type.FontChange, QEvent.Type.StyleChange):
+            self._sizes.clear()
+        super().changeEvent(event)
+
+
 class SessionView(QWidget):
     """Shows one running session; bound to an EngineDriver by `bind`."""
 
@@ -91,9 +143,8 @@ class SessionView(QWidget):
 
         self.title = QLabel(objectName="exerciseName")
         self.title.setProperty("role", "title")
-        self.step = QLabel(objectName="stepLabel")
+        self.step = WrapLabel(objectName="stepLabel")
         self.step.setProperty("role", "subtitle")
-        self.step.setWordWrap(True)
         self.counter = QLabel(objectName="counter")
         self.counter.setProperty("role", "subtitle")
         self.counter.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -109,8 +160,7 @@ class SessionView(QWidget):
         self.countdown = CountdownDial()
 
         self.cautions = QFrame(objectName="cautions")
-        self.cautions_label = QLabel(objectName="cautionsText")
-        self.cautions_label.setWordWrap(True)
+        self.cautions_label = WrapLabel(objectName="cautionsText")
         self.cautions_label.setAccessibleName("Cautions")
         self.cautions_label.setStyleSheet("font-size: 12pt;")
         cl = QHBoxLayout(self.cautions)
@@ -119,8 +169,7 @@ class SessionView(QWidget):
 
         self.next_thumb = QLabel(objectName="nextThumb")
         self.next_thumb.setFixedSize(THUMB_SIZE, THUMB_SIZE)
-        self.next_label = QLabel(objectName="nextLabel")
-        self.next_label.setWordWrap(True)
+        self.next_label = WrapLabel(objectName="nextLabel")
         self.next_label.setAccessibleName("Next up")
         self.next_label.setStyleSheet("font-size: 13pt;")
         next_box = QHBoxLayout()
