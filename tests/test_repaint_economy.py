@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QRect
+from PySide6.QtCore import QEvent, QObject, QRect
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from tests.helpers.app import build_test_app, step
@@ -138,6 +138,20 @@ def test_showing_the_still_on_screen_again_asks_for_no_repaint(view: Illustratio
     assert view.accessibleName().endswith("(mirrored, right side)")
 
 
+def test_a_hold_starting_as_its_movement_ends_repaints_nothing(view: IllustrationView) -> None:
+    """A hold starting while its move shows its last step ends the move and repaints nothing."""
+    exercise = CATALOG.exercises["dead-bug"]
+    clock = view._clock
+    view.animate(exercise, "tabletop", "extended", 3.0, mirrored=True)
+    clock.advance(2.99)  # the last step is on screen; the frame timer has not yet ended the move
+    view.next_frame()
+    QApplication.processEvents()
+    assert view.is_animating()
+    calls = _record_updates(view)
+    view.show_position(exercise, "extended", mirrored=True)
+    assert calls == [] and not view.is_animating()
+
+
 def test_next_up_pictures_are_drawn_once_a_session(qtbot, home: Path) -> None:
     """Coming back to a segment shows the very pixmap drawn the first time; leaving forgets them."""
     parts = build_test_app(qtbot, home)
@@ -189,12 +203,47 @@ def test_a_wrap_label_measures_a_known_text_from_memory(qtbot, monkeypatch: pyte
     real = QLabel.heightForWidth
     monkeypatch.setattr(QLabel, "heightForWidth",
                         lambda self, width: measured.append(width) or real(self, width))
-    for text in TEXTS * 2:
+    plain = TEXTS[:2]
+    for text in plain * 2:
         label.setText(text)
         label.heightForWidth(400)
-    assert measured == [400] * len(TEXTS)
+    assert measured == [400] * len(plain)
     small = label.heightForWidth(400)
     font = label.font()
     font.setPointSize(font.pointSize() * 3)
     label.setFont(font)
     assert label.heightForWidth(400) > small
+
+
+class _UpdateCounter(QObject):
+    """Counts the repaints (update requests) a window gets."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.updates = 0
+
+    def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]
+        """Count update requests; let every event through."""
+        if event.type() == QEvent.Type.UpdateRequest:
+            self.updates += 1
+        return False
+
+
+@pytest.mark.parametrize("boundary", [22.0, 25.0, 31.0, 49.0])
+def test_a_new_segment_repaints_the_window_once(qtbot, home: Path, boundary: float) -> None:
+    """A segment change (new texts, laid out anew) reaches the screen in one repaint, not two."""
+    parts = build_test_app(qtbot, home)
+    window = parts.window
+    window.start_routine("core-strength", Level.INTERMEDIATE)
+    step(parts, boundary - 0.1)
+    qtbot.wait(20)
+    window.session_view.countdown.set_running(False)  # no pacer frame in between
+    window.session_view.illustration.pause_animation()  # nor a movement's
+    counter = _UpdateCounter()
+    window.installEventFilter(counter)
+    step(parts, 0.1)
+    qtbot.wait(40)  # the event loop, as it runs for real (frames are 80 ms apart at least)
+    window.removeEventFilter(counter)
+    assert window.driver.engine.segment.start == boundary
+    assert counter.updates == 1
+    parts.close()

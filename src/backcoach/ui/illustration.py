@@ -379,7 +379,14 @@ class IllustrationView(QWidget):
 
         No repaint when that still is on screen already: a hold that follows the movement
         into its position, or another hold of it (a still's picture is drawn from its SVG).
+        A movement into this very still ends as it would have a moment later.
         """
+        ex_id = exercise.id if isinstance(exercise, Exercise) else exercise
+        if self._poses is not None and self._mirrored == mirrored and \
+                (self._move_key[0], self._move_key[2]) == (ex_id, position_id):
+            self._finish()
+            self._describe()
+            return
         shown = self._poses is None and self._frame_key is None and self._renderer is not None \
             and self._mirrored == mirrored and self._renderer is _renderers.get(
                 (illustration_path(exercise, position_id), self._theme))

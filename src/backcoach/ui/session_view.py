@@ -11,6 +11,7 @@ import math
 
 from PySide6.QtCore import QEvent, QSize, Qt
 from PySide6.QtGui import QAccessible, QAccessibleAnnouncementEvent, QAction, QColor, QPixmap
+from PySide6.QtGui import Qt as GuiQt
 from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
@@ -91,6 +92,17 @@ class WrapLabel(QLabel):
         self.setWordWrap(True)
         # (text, width) -> height; (text, -1) -> size hint; (text, -2) -> minimum size hint
         self._sizes: dict[tuple[str, int], QSize] = {}
+
+    def setText(self, text: str) -> None:
+        """Show `text`. A rich text is laid out at once: laid out in the paint (as QLabel does
+        after a new text), its layout asks for a second repaint of the label, and the whole
+        window's dirty region with it."""
+        if text == self.text():
+            return
+        super().setText(text)
+        if self.textFormat() is Qt.TextFormat.RichText or (
+                self.textFormat() is Qt.TextFormat.AutoText and GuiQt.mightBeRichText(text)):
+            super().heightForWidth(max(1, self.width()))
 
     def _known(self, key: tuple[str, int]) -> QSize | None:
         if len(self._sizes) >= 256:  # a bound, not a policy: a session has a few dozen
@@ -370,6 +382,14 @@ class SessionView(QWidget):
                                                       nxt.side is Side.RIGHT))
         else:
             self.next_thumb.setPixmap(QPixmap())
+        # Lay the window out for the new texts now, before the repaint they asked for: laid
+        # out after it (each layout up to the window's, a turn of the event loop each), the
+        # labels measured on the way asked for a second repaint.
+        widget: QWidget | None = self
+        while widget is not None:
+            if (layout := widget.layout()) is not None:
+                layout.activate()
+            widget = widget.parentWidget()
 
     def _thumbnail(self, exercise: Exercise, position: str, mirrored: bool) -> QPixmap:
         """A next-up picture, drawn once per session: a session shows the same few again and
