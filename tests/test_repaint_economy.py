@@ -73,7 +73,7 @@ def test_a_step_to_the_next_repaints_only_what_moved(view: IllustrationView, mir
     view.next_frame()
     QApplication.processEvents()
     calls = _record_updates(view)
-    clock.advance(0.1)
+    clock.advance(view.next_frame_due() - clock.now)  # when the frame timer wakes: the next step
     view.next_frame()
     (dirty,) = calls
     picture = view._placed()[2]
@@ -247,3 +247,32 @@ def test_a_new_segment_repaints_the_window_once(qtbot, home: Path, boundary: flo
     assert window.driver.engine.segment.start == boundary
     assert counter.updates == 1
     parts.close()
+
+
+def test_the_pacer_wakes_on_eighths_and_leaves_the_whole_seconds_to_the_digits(qtbot) -> None:
+    """The pacer wakes 7 times a second between the ticks; each tick moves the ring with the digits."""
+    elapsed = [0.0]
+    dial = CountdownDial()
+    qtbot.addWidget(dial)
+    dial.resize(584, 449)
+    dial.show()
+    qtbot.waitExposed(dial)
+    dial.set_breathing(Breathing(inhale=3, hold_in=0, exhale=3, hold_out=0), lambda: elapsed[0])
+    dial.set_time(3.0, QColor(LIGHT.left))
+    wakes: list[float] = []
+    tick = 1.0
+    while elapsed[0] < 2.99:
+        wake = elapsed[0] + dial._timer.interval() / 1000
+        assert wake * PACER_FPS == pytest.approx(round(wake * PACER_FPS), abs=0.01)
+        assert round(wake * PACER_FPS) % PACER_FPS != 0  # never on a whole second
+        if wake < tick:
+            elapsed[0] = wake
+            dial.pacer_frame()
+            wakes.append(round(wake * PACER_FPS))
+        else:  # the driver's tick: new digits
+            elapsed[0] = tick
+            radius = dial.ring_radius
+            dial.set_time(3.0 - tick, QColor(LIGHT.left))
+            assert dial.ring_radius > radius  # the ring moved with the digits
+            tick += 1.0
+    assert wakes == [k for k in range(1, 24) if k % PACER_FPS]

@@ -65,7 +65,9 @@ class CountdownDial(QWidget):
 
     The dial paints its own background (the theme's window colour), so Qt need not repaint
     the styled page behind it, and the pacer repaints only the square round its ring, and
-    only once the ring has grown or shrunk by a pixel.
+    only once the ring has grown or shrunk by a pixel. Its frames fall on eighths of the
+    countdown's seconds, and the ring moves with the digits at each whole second, so that
+    the two share that repaint.
     """
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -87,9 +89,13 @@ class CountdownDial(QWidget):
         self._layer: QPixmap | None = None
         self._layer_key: tuple | None = None
         self._layer_bounds = QRect()  # where the layer is not transparent
+        self._hold_end: float | None = None  # where the hold ends on the elapsed clock
+        self._pacing = False  # the pacer runs (breathing, running, shown)
+        # Frames at even eighths of a second counted back from the hold's end, except the
+        # whole seconds: the countdown's new digits repaint the dial then, and draw the ring.
         self._timer = QTimer(self)
-        self._timer.setInterval(round(1000 / PACER_FPS))
-        self._timer.setTimerType(Qt.TimerType.CoarseTimer)  # an animation: a few ms either way
+        self._timer.setSingleShot(True)
+        self._timer.setTimerType(Qt.TimerType.PreciseTimer)
         self._timer.timeout.connect(self.pacer_frame)
 
     def set_theme(self, theme: Theme) -> None:
@@ -99,10 +105,18 @@ class CountdownDial(QWidget):
         self.update()
 
     def set_time(self, seconds: float, color: QColor) -> None:
-        """Show the seconds left; repaints only when the digits change."""
+        """Show the seconds left; repaints only when the digits change, and then moves the
+        pacer's ring too (in the same repaint, so the pacer need not wake for it)."""
         text = countdown_text(seconds)
+        if self._elapsed_source is not None:
+            elapsed = self._elapsed_source()
+            self._hold_end = elapsed + seconds
         if text != self._text or color != self._color:
             self._text, self._color = text, QColor(color)
+            if self._pacing and self._elapsed_source is not None:
+                self._breath_elapsed = elapsed
+                self._ring = self._ring_now()
+                self._arm()
             self.update()
 
     @property
@@ -114,9 +128,11 @@ class CountdownDial(QWidget):
         """Run the pacer for `pattern` (None hides it); `elapsed_source()` gives hold time."""
         self._breathing = pattern
         self._elapsed_source = elapsed_source
+        self._hold_end = None  # until set_time says how long this hold is
         if elapsed_source is not None:
             self._breath_elapsed = elapsed_source()  # not the last hold's phase for a frame
         self._ring = self._ring_now()
+        self._pacing = False
         self._sync_timer(running=True)
         self.update()
 
@@ -126,13 +142,29 @@ class CountdownDial(QWidget):
 
     def _sync_timer(self, running: bool) -> None:
         active = running and self._breathing is not None and self._elapsed_source is not None
-        if active and not self._timer.isActive():
-            self._timer.start()
+        if active and not self._pacing:
+            self._pacing = True
+            self._arm()
         elif not active:
+            self._pacing = False
             self._timer.stop()
+
+    def _arm(self) -> None:
+        """Wake for the next pacer frame: the next eighth of a second before the hold's end
+        that is not a whole second (or an eighth from now while the hold's end is unknown)."""
+        if self._hold_end is None:
+            wait = 1 / PACER_FPS
+        else:
+            left = self._hold_end - self._breath_elapsed
+            frame = math.ceil(left * PACER_FPS - 1e-6) - 1  # at `frame` eighths before the end
+            if frame % PACER_FPS == 0:
+                frame -= 1  # a whole second: the new digits draw it
+            wait = left - frame / PACER_FPS
+        self._timer.start(max(1, round(wait * 1000)))
 
     def hideEvent(self, event) -> None:
         """No animation for a hidden widget."""
+        self._pacing = False
         self._timer.stop()
         super().hideEvent(event)
 
@@ -152,6 +184,8 @@ class CountdownDial(QWidget):
             return
         word = self._breath_word()
         self._breath_elapsed = self._elapsed_source()
+        if self._pacing:
+            self._arm()
         ring, before = self._ring_now(), self._ring
         if self._breath_word() != word:
             self._ring = ring
