@@ -276,3 +276,25 @@ def test_the_pacer_wakes_on_eighths_and_leaves_the_whole_seconds_to_the_digits(q
             assert dial.ring_radius > radius  # the ring moved with the digits
             tick += 1.0
     assert wakes == [k for k in range(1, 24) if k % PACER_FPS]
+
+
+def test_the_dial_keeps_the_pictures_of_the_counts_it_shows(qtbot) -> None:
+    """Counting 3, 2, 1 again draws no new digits and shows the same pixels as the first time."""
+    dial = CountdownDial()
+    qtbot.addWidget(dial)
+    dial.resize(584, 449)
+    dial.show()
+    qtbot.waitExposed(dial)
+    dial.set_breathing(Breathing(inhale=3, hold_in=0, exhale=3, hold_out=0), lambda: 0.0)
+    first = {}
+    for seconds in (3, 2, 1):
+        dial.set_time(seconds, QColor(LIGHT.left))
+        first[seconds] = _fresh(dial)
+    kept = dict(dial._pieces)
+    assert len(kept) == 4  # three counts and the breath word
+    for seconds in (3, 2, 1):
+        dial.set_time(seconds, QColor(LIGHT.left))
+        assert _fresh(dial) == first[seconds]
+    assert dial._pieces == kept
+    dial.hide()
+    assert dial._pieces == {}

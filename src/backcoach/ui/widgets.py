@@ -21,6 +21,8 @@ from backcoach.ui.theme import LIGHT, Theme
 PACER_FPS = 8  # smooth enough for a circle that grows over seconds, cheap on the CPU
 RING_ALPHA = 130  # the pacer ring's opacity over the dial's background
 RING_STEP_PX = 1.0  # the ring is repainted once its radius has changed by this much
+PIECES_KEPT = 16  # pictures of digits and words the dial keeps (a few hundred kB each)
+BREATH_WORDS = {"in": "breathe in", "out": "breathe out", "hold": "hold"}
 
 
 def format_clock(seconds: float) -> str:
@@ -82,13 +84,20 @@ class CountdownDial(QWidget):
         self._breathing: Breathing | None = None
         self._breath_elapsed = 0.0
         self._elapsed_source = None  # callable giving seconds into the hold
+        self._word = ""  # the breath word shown ("" without a pacer)
         self._ring: tuple[float, float] | None = None  # (radius, pen width) as painted
         self._background = QColor(LIGHT.window)
         self._pen = QPen()
         self._pen_key: tuple | None = None
-        self._layer: QPixmap | None = None
-        self._layer_key: tuple | None = None
-        self._layer_bounds = QRect()  # where the layer is not transparent
+        self._center = QPointF()
+        self._size, self._middle = (0, 0), (0.0, 0.0)
+        self._ring_size = (0.0, 3.0)  # largest radius, pen width (for this size)
+        self._size_changed()
+        # The digits and the breath word as painted, each kept as a small picture of its
+        # own box (see _piece), the last few: a session's counts come round again.
+        self._pieces: dict[tuple, tuple[QPixmap, QRect]] = {}
+        self._shown: list[tuple[QPixmap, QRect]] | None = None  # the pieces painted now
+        self._fonts_for: dict[tuple[int, int, str], tuple[QFont, QFont, QRectF]] = {}
         self._hold_end: float | None = None  # where the hold ends on the elapsed clock
         self._pacing = False  # the pacer runs (breathing, running, shown)
         # Frames at even eighths of a second counted back from the hold's end, except the
@@ -102,6 +111,7 @@ class CountdownDial(QWidget):
         """Use the theme's colours."""
         self._theme = theme
         self._background = QColor(theme.window)
+        self._shown = None
         self.update()
 
     def set_time(self, seconds: float, color: QColor) -> None:
@@ -112,10 +122,10 @@ class CountdownDial(QWidget):
             elapsed = self._elapsed_source()
             self._hold_end = elapsed + seconds
         if text != self._text or color != self._color:
-            self._text, self._color = text, QColor(color)
+            self._text, self._color, self._shown = text, QColor(color), None
             if self._pacing and self._elapsed_source is not None:
                 self._breath_elapsed = elapsed
-                self._ring = self._ring_now()
+                self._word, self._ring = self._breath_at(elapsed)
                 self._arm()
             self.update()
 
@@ -131,7 +141,8 @@ class CountdownDial(QWidget):
         self._hold_end = None  # until set_time says how long this hold is
         if elapsed_source is not None:
             self._breath_elapsed = elapsed_source()  # not the last hold's phase for a frame
-        self._ring = self._ring_now()
+        self._word, self._ring = self._breath_at(self._breath_elapsed)
+        self._shown = None
         self._pacing = False
         self._sync_timer(running=True)
         self.update()
@@ -163,9 +174,11 @@ class CountdownDial(QWidget):
         self._timer.start(max(1, round(wait * 1000)))
 
     def hideEvent(self, event) -> None:
-        """No animation for a hidden widget."""
+        """No animation for a hidden widget, and no pictures kept for it."""
         self._pacing = False
         self._timer.stop()
+        self._pieces.clear()
+        self._shown = None
         super().hideEvent(event)
 
     def showEvent(self, event) -> None:
@@ -174,28 +187,38 @@ class CountdownDial(QWidget):
         self._sync_timer(running=True)
 
     def resizeEvent(self, event) -> None:
-        """Size the ring for the new size (a resize repaints everything anyway)."""
-        self._ring = self._ring_now()
+        """Size the ring and digits for the new size (a resize repaints everything anyway)."""
+        self._size_changed()
+        self._word, self._ring = self._breath_at(self._breath_elapsed)
+        self._pieces.clear()
+        self._fonts_for.clear()
+        self._shown = None
         super().resizeEvent(event)
+
+    def _size_changed(self) -> None:
+        width, height = self.width(), self.height()
+        radius_max = min(width, height) * 0.5
+        self._ring_size = (radius_max, max(3.0, radius_max * 0.035))
+        self._size, self._middle = (width, height), (width / 2, height / 2)
+        self._center = QPointF(width / 2, height / 2)
 
     def pacer_frame(self) -> None:
         """A pacer frame: repaint the ring's square if it has moved by a pixel."""
         if self._elapsed_source is None:
             return
-        word = self._breath_word()
-        self._breath_elapsed = self._elapsed_source()
+        self._breath_elapsed = elapsed = self._elapsed_source()
         if self._pacing:
             self._arm()
-        ring, before = self._ring_now(), self._ring
-        if self._breath_word() != word:
-            self._ring = ring
+        word, ring = self._breath_at(elapsed)
+        before = self._ring
+        if word != self._word:
+            self._word, self._ring, self._shown = word, ring, None
             self.update()  # the word under the digits changes too
         elif ring is not None and (before is None or abs(ring[0] - before[0]) >= RING_STEP_PX):
             self._ring = ring
-            dirty = self.ring_rect(*ring)
-            if before is not None:
-                dirty = dirty.united(self.ring_rect(*before))
-            self.update(dirty)
+            # the larger of two concentric squares holds both rings
+            self.update(self.ring_rect(ring[0] if before is None else max(ring[0], before[0]),
+                                       ring[1]))
 
     def breath(self) -> tuple[str, float] | None:
         """The pacer's current phase and size, or None when it is off."""
@@ -203,19 +226,13 @@ class CountdownDial(QWidget):
             return None
         return breath_phase(self._breathing, self._breath_elapsed)
 
-    def _breath_word(self) -> str:
-        breath = self.breath()
-        if breath is None:
-            return ""
-        return {"in": "breathe in", "out": "breathe out", "hold": "hold"}[breath[0]]
-
-    def _ring_now(self) -> tuple[float, float] | None:
-        """(radius, pen width) of the pacer ring for the current breath, or None when off."""
-        breath = self.breath()
-        if breath is None:
-            return None
-        radius_max = min(self.width(), self.height()) * 0.5
-        return radius_max * (0.5 + 0.5 * breath[1]), max(3.0, radius_max * 0.035)
+    def _breath_at(self, elapsed: float) -> tuple[str, tuple[float, float] | None]:
+        """The breath word and the ring (radius, pen width) at `elapsed`, or ("", None)."""
+        if self._breathing is None:
+            return "", None
+        phase, size = breath_phase(self._breathing, elapsed)
+        radius_max, pen_width = self._ring_size
+        return BREATH_WORDS[phase], (radius_max * (0.5 + 0.5 * size), pen_width)
 
     @property
     def ring_radius(self) -> float | None:
@@ -223,10 +240,13 @@ class CountdownDial(QWidget):
         return None if self._ring is None else self._ring[0]
 
     def ring_rect(self, radius: float, pen_width: float) -> QRect:
-        """The pixels that a ring of `radius` drawn `pen_width` wide can touch."""
+        """The pixels that a ring of `radius` drawn `pen_width` wide can touch (worked out
+        in plain numbers: it is asked for at every pacer frame)."""
         reach = radius + pen_width / 2 + 2  # and a pixel or two of antialiasing
-        return QRectF(self.width() / 2 - reach, self.height() / 2 - reach, 2 * reach, 2 * reach) \
-            .toAlignedRect().intersected(self.rect())
+        (width, height), (cx, cy) = self._size, self._middle
+        left, top = max(0, math.floor(cx - reach)), max(0, math.floor(cy - reach))
+        return QRect(left, top, min(width, math.ceil(cx + reach)) - left,
+                     min(height, math.ceil(cy + reach)) - top)
 
     def _ring_pen(self, width: float) -> QPen:
         key = (self._color.rgba(), self._theme.window, width)
@@ -258,57 +278,83 @@ class CountdownDial(QWidget):
             font.setPixelSize(size)
         return font
 
-    def _digits_layer(self) -> QPixmap:
-        """The digits and breath word, rendered once per change: each pacer frame then only
-        draws a circle and copies this layer, instead of laying out 300-pixel glyphs."""
-        word = self._breath_word()
+    def _piece(self, key: tuple, text: str, font: QFont, color: QColor, rect: QRectF,
+               flags: Qt.AlignmentFlag) -> tuple[QPixmap, QRect]:
+        """`text` as drawText paints it in `rect`, as a picture of its box only (widget
+        coordinates, whole pixels, two more for antialiasing), kept under `key` among the
+        last few.
+
+        Drawn once per text, font, colour and size rather than at each change: a 300-pixel
+        digit is drawn as a path, and a session shows the same few counts again and again.
+        """
+        piece = self._pieces.get(key)
+        if piece is not None:
+            return piece
         ratio = self.devicePixelRatioF()
-        key = (self._text, self._color.rgba(), word, self.width(), self.height(), ratio,
-               self._theme.name)
-        if self._layer_key == key and self._layer is not None:
-            return self._layer
-        layer = QPixmap(max(1, round(self.width() * ratio)), max(1, round(self.height() * ratio)))
-        layer.setDevicePixelRatio(ratio)
-        layer.fill(Qt.GlobalColor.transparent)
-        painter = QPainter(layer)
+        box = QFontMetricsF(font).boundingRect(rect, flags, text).toAlignedRect() \
+            .adjusted(-2, -2, 2, 2)
+        picture = QPixmap(max(1, round(box.width() * ratio)), max(1, round(box.height() * ratio)))
+        picture.setDevicePixelRatio(ratio)
+        picture.fill(Qt.GlobalColor.transparent)
+        painter = QPainter(picture)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-        rect = QRectF(self.rect())
-        font = self._digit_font()
+        painter.translate(-box.x(), -box.y())  # whole pixels: the glyphs land as they would
         painter.setFont(font)
-        painter.setPen(self._color)
-        bounds = painter.drawText(rect, Qt.AlignmentFlag.AlignCenter, self._text)
-        if word:
+        painter.setPen(color)
+        painter.drawText(rect, flags, text)
+        painter.end()
+        if len(self._pieces) >= PIECES_KEPT:
+            self._pieces.pop(next(iter(self._pieces)))
+        self._pieces[key] = piece = (picture, box)
+        return piece
+
+    def _fonts(self) -> tuple[QFont, QFont, QRectF]:
+        """The digits' font, the breath word's and where the word goes, for this size and
+        these digits (a font fitted to them is worked out once, not at every paint)."""
+        key = (self.width(), self.height(), self._text if len(self._text) > 2 else "00")
+        fonts = self._fonts_for.get(key)
+        if fonts is None:
+            if len(self._fonts_for) >= 64:  # m:ss counts are each their own key
+                self._fonts_for.clear()
+            font = self._digit_font()
             small = QFont(self.font())
             small.setPixelSize(max(12, int(self.height() * 0.07)))
-            painter.setFont(small)
-            painter.setPen(QColor(self._theme.muted))
+            rect = QRectF(self.rect())
             baseline = rect.center().y() + QFontMetricsF(font).tightBoundingRect("0").height() / 2
-            bounds = bounds.united(painter.drawText(
-                QRectF(rect.left(), baseline + 8, rect.width(), small.pixelSize() * 1.6),
-                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop, word))
-        painter.end()
-        self._layer, self._layer_key = layer, key
-        self._layer_bounds = bounds.toAlignedRect().adjusted(-2, -2, 2, 2)  # antialiasing
-        return layer
+            where = QRectF(rect.left(), baseline + 8, rect.width(), small.pixelSize() * 1.6)
+            fonts = self._fonts_for[key] = (font, small, where)
+        return fonts
+
+    def _layer_pieces(self) -> list[tuple[QPixmap, QRect]]:
+        """The digits and (while breathing) the breath word under them, as kept pictures."""
+        font, small, where = self._fonts()
+        size = (self.width(), self.height(), self.devicePixelRatioF(), self._theme.name)
+        pieces = [self._piece((self._text, self._color.rgba(), *size), self._text, font,
+                              self._color, QRectF(self.rect()), Qt.AlignmentFlag.AlignCenter)]
+        if self._word:
+            pieces.append(self._piece(
+                (self._word, font.pixelSize(), *size), self._word, small,
+                QColor(self._theme.muted), where,
+                Qt.AlignmentFlag.AlignHCenter | Qt.AlignmentFlag.AlignTop))
+        return pieces
 
     def paintEvent(self, event: QPaintEvent) -> None:
-        """Paint the background and the pacer ring, then the cached digits layer on top."""
+        """Paint the background and the pacer ring, then the digits and word on top."""
         painter = QPainter(self)
-        painter.fillRect(event.rect(), self._background)
-        if self._ring is not None:
-            radius, pen_width = self._ring
+        dirty = event.rect()
+        painter.fillRect(dirty, self._background)
+        ring = self._ring
+        if ring is not None:
             # A ring, not a filled disc: filling a half-transparent disc this size every
             # frame was the pacer's whole cost.
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
-            painter.setPen(self._ring_pen(pen_width))
-            painter.drawEllipse(QPointF(self.width() / 2, self.height() / 2), radius, radius)
-        layer = self._digits_layer()
-        area = self._layer_bounds.intersected(event.rect())  # copy no transparent pixels
-        if not area.isEmpty():
-            ratio = layer.devicePixelRatio()
-            painter.drawPixmap(QRectF(area), layer, QRectF(area.x() * ratio, area.y() * ratio,
-                                                            area.width() * ratio,
-                                                            area.height() * ratio))
+            painter.setPen(self._ring_pen(ring[1]))
+            painter.drawEllipse(self._center, ring[0], ring[0])
+        if self._shown is None:
+            self._shown = self._layer_pieces()
+        for picture, box in self._shown:
+            if box.intersects(dirty):  # the paint's clip keeps the copy to the dirty part
+                painter.drawPixmap(box.topLeft(), picture)
         painter.end()
 
 
