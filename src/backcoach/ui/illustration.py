@@ -318,7 +318,7 @@ class IllustrationView(QWidget):
         self._frame_key: tuple | None = None  # the movement frame shown (None: a still)
         self._pictures: dict[tuple, QPixmap] = {}  # frame key -> the frame drawn at this size
         self._pictures_bytes = 0
-        self._changes: dict[tuple[tuple, tuple], QRect] = {}  # see _changed_rect()
+        self._changes: dict[tuple, QRect] = {}  # see _changed_rect()
         self._backdrop: QColor | None = None
         # a movement in progress
         self._timer = QTimer(self)
@@ -641,6 +641,9 @@ class IllustrationView(QWidget):
         pair of steps from the kept pictures, then looked up rep after rep.
         """
         pair = (shown, key) if shown[5] < key[5] else (key, shown)
+        placed = self._changes.get((pair, self._mirrored))
+        if placed is not None:
+            return placed
         box = self._changes.get(pair)
         if box is None:
             before = self._pictures.get(shown)
@@ -656,13 +659,16 @@ class IllustrationView(QWidget):
                              box.height() / ratio).toAlignedRect()
             self._changes[pair] = box
         if box.isEmpty():
-            return QRect()
-        target, _inside, touched = self._placed()
-        x = round(target.x()) + (round(target.width()) - box.x() - box.width() if self._mirrored
-                                 else box.x())
-        # a pixel more each way: at a fractional device pixel ratio a copy can land half over
-        return QRect(x, round(target.y()) + box.y(), box.width(), box.height()) \
-            .adjusted(-1, -1, 1, 1).intersected(touched)
+            placed = QRect()
+        else:
+            target, _inside, touched = self._placed()
+            x = round(target.x()) + (round(target.width()) - box.x() - box.width()
+                                     if self._mirrored else box.x())
+            # a pixel more each way: at a fractional device pixel ratio a copy can land half over
+            placed = QRect(x, round(target.y()) + box.y(), box.width(), box.height()) \
+                .adjusted(-1, -1, 1, 1).intersected(touched)
+        self._changes[(pair, self._mirrored)] = placed  # on screen, this side up
+        return placed
 
     def _picture(self, key: tuple, renderer: QSvgRenderer, target: QRectF) -> QPixmap:
         """The frame `key` drawn (unmirrored) at the size of `target`, kept while it fits."""
