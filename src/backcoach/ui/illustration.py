@@ -25,8 +25,8 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QRect, QRectF, QSize, Qt, QTimer
-from PySide6.QtGui import QBitmap, QColor, QIcon, QImage, QPainter, QPixmap, QRegion
+from PySide6.QtCore import QByteArray, QPointF, QRect, QRectF, QSize, Qt, QTimer
+from PySide6.QtGui import QBitmap, QColor, QIcon, QImage, QPainter, QPixmap, QRegion, QTransform
 from PySide6.QtSvg import QSvgRenderer
 from PySide6.QtWidgets import QSizePolicy, QWidget
 
@@ -315,6 +315,7 @@ class IllustrationView(QWidget):
         self._renderer: QSvgRenderer | None = None
         self._fills = False  # whether the renderer paints its whole 3:2 box
         self._placement: tuple[QRectF, QRect, QRect] | None = None  # see _placed()
+        self._blit = (QPointF(), QTransform())  # see _placed()
         self._frame_key: tuple | None = None  # the movement frame shown (None: a still)
         self._pictures: dict[tuple, QPixmap] = {}  # frame key -> the frame drawn at this size
         self._pictures_bytes = 0
@@ -620,6 +621,8 @@ class IllustrationView(QWidget):
         if self._placement is None:
             target = QRectF(_fit(QRectF(self.rect())).toRect())
             self._placement = (target, _inside_pixels(target), target.toAlignedRect())
+            # where a kept picture is copied, and the flip that mirrors it in place
+            self._blit = (target.topLeft(), QTransform(-1, 0, 0, 1, target.x() * 2 + target.width(), 0))
         return self._placement
 
     @property
@@ -691,18 +694,20 @@ class IllustrationView(QWidget):
         """Draw the current picture, centred and aspect-kept, and any backdrop round it."""
         target, inside, _touched = self._placed()
         painter = QPainter(self)
+        renderer, key = self._renderer, self._frame_key
         if self._backdrop is not None:
-            covered = inside if self._renderer is not None and self._fills else QRect()
+            covered = inside if renderer is not None and self._fills else QRect()
             if not covered.contains(event.rect()):
                 for band in margins(self.rect(), covered):
                     painter.fillRect(band, self._backdrop)
-        if self._frame_key is not None and self._renderer is not None:
-            picture = self._picture(self._frame_key, self._renderer, target)
+        if key is not None and renderer is not None:
+            # a movement frame: as few calls as can be, there are ten of them a second
+            picture = self._pictures.get(key) or self._picture(key, renderer, target)
+            origin, mirror = self._blit
             if self._mirrored:
-                painter.translate(target.x() * 2 + target.width(), 0)
-                painter.scale(-1, 1)
-            painter.drawPixmap(target.topLeft(), picture)
-        elif self._renderer is not None:
+                painter.setTransform(mirror)
+            painter.drawPixmap(origin, picture)
+        elif renderer is not None:
             painter.setRenderHint(QPainter.RenderHint.Antialiasing)
             _paint(painter, self._renderer, target, self._mirrored)
         painter.end()
