@@ -75,6 +75,8 @@ def test_real_window_follows_keys(tmp_path: Path, size: tuple[int, int], theme: 
             _wait_for(trace, lambda e: e["event"] == "segment_started" and e["index"] == 1)
             time.sleep(0.8)
             screenshot(display, shots / f"hold-{theme}-{size[0]}.png")
+            # kept for the next start once the window was up (see dataclass_code)
+            assert (home / "cache" / "dataclass-code.marshal").stat().st_size > 10_000
             send_key(display, window, "Escape")
             dialog = wait_for_window(display, "Leave this session")
             send_key(display, dialog, "Return")  # default button: keep going

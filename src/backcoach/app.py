@@ -9,6 +9,11 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from backcoach.dataclass_code import DataclassCode
+    from backcoach.store.paths import AppPaths
 
 log = logging.getLogger(__name__)
 
@@ -35,15 +40,26 @@ def run(args: argparse.Namespace) -> int:
         print(problem, file=sys.stderr)
         return 2
 
+    from backcoach.store.paths import resolve_paths
+
+    paths = resolve_paths(args.home)
+    from backcoach.dataclass_code import CACHE_FILE, DataclassCode
+
+    code = DataclassCode(paths.cache_dir / CACHE_FILE).install()
+    try:
+        return _run(args, paths, code)
+    finally:
+        code.uninstall()
+
+
+def _run(args: argparse.Namespace, paths: AppPaths, code: DataclassCode) -> int:
+    """run(), once the paths are known and the kept dataclass code is installed."""
     import_qt_free_modules()  # before PySide6: see there
     from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     spare_pyside_the_standard_library()
 
-    from backcoach.store.paths import resolve_paths
-
-    paths = resolve_paths(args.home)
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("BackCoach")
     app.setApplicationDisplayName("BackCoach")
@@ -54,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         return instance
     parts = build_app(paths.config_dir.parent if args.home else None, trace=args.trace,
                       kiosk=getattr(args, "kiosk", False))
+    code.uninstall()  # the window's classes are all defined now
+    QTimer.singleShot(CODE_SAVE_MS, code.save)  # off the start's path; only if changed
     instance.set_handler(window_request_handler(parts.window))
     window = parts.window
     if args.routine:  # (the command modules are not loaded for a plain start)
@@ -173,6 +191,7 @@ def forget_module_sources() -> None:
 
 
 MEMORY_SETTLE_MS = 1000
+CODE_SAVE_MS = 500  # once the window is up: see dataclass_code
 DELETE_SETTLE_MS = 100
 
 
