@@ -59,6 +59,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, code: DataclassCode) -> int:
     from PySide6.QtWidgets import QApplication
 
     spare_pyside_the_standard_library()
+    spare_pyside_our_modules()
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName("BackCoach")
@@ -179,6 +180,40 @@ def spare_pyside_the_standard_library() -> None:
                 known[name] = -1
         elif path.startswith(stdlib) and "-packages" + os.sep not in path:
             known[name] = -1
+
+
+def spare_pyside_our_modules() -> None:
+    """Tell PySide6 up front that our modules use it with no `__feature__` switched on.
+
+    The same scan as above reads each of our modules named in an import statement after
+    PySide6 is loaded, about 22 of them at start-up (3 ms). Its answer for a module whose
+    source mentions PySide6 is 0: PySide, default features. That is what every module of
+    ours runs with, since none imports `__feature__` (tests/test_pyside_scan.py checks),
+    so this records 0 for all of them, by name, before they are imported. For a module
+    that does not mention PySide6 the scan would record -1, "ignore this module": its
+    code then runs under whichever feature set is current, which is always that same
+    default. If PySide's internals change, or the modules are not files, nothing is done.
+    """
+    try:
+        from shibokensupport.feature import pyside_feature_dict as known
+    except ImportError:
+        return
+    if not isinstance(known, dict):
+        return
+    folders = [(os.path.dirname(__file__), __package__)]
+    while folders:
+        folder, package = folders.pop()
+        try:
+            entries = list(os.scandir(folder))
+        except OSError:
+            continue
+        for entry in entries:
+            name = entry.name
+            if name.endswith(".py"):
+                known.setdefault(package if name == "__init__.py" else f"{package}.{name[:-3]}",
+                                 0)
+            elif name.isidentifier() and entry.is_dir():
+                folders.append((entry.path, f"{package}.{name}"))
 
 
 def forget_module_sources() -> None:
