@@ -70,7 +70,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, code: DataclassCode) -> int:
     if isinstance(instance, int):  # the running one took the request (0), or not (2, 3)
         return instance
     parts = build_app(paths.config_dir.parent if args.home else None, trace=args.trace,
-                      kiosk=getattr(args, "kiosk", False))
+                      kiosk=getattr(args, "kiosk", False), guess_system_theme=True)
     code.uninstall()  # the window's classes are all defined now
     QTimer.singleShot(CODE_SAVE_MS, code.save)  # off the start's path; only if changed
     instance.set_handler(window_request_handler(parts.window))
@@ -81,6 +81,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, code: DataclassCode) -> int:
         routine_id, level = resolve_routine_and_level(window.catalog, args.routine, args.level)
     window.restore_window_state()
     window.show()
+    QTimer.singleShot(SCHEME_CHECK_MS, window, window.confirm_system_theme)  # see build_app
     forget_module_sources()
     gc.enable()  # off since cli.main; the objects made so far live as long as the app,
     gc.freeze()  # so later collections (pauses during a session) need not look at them
@@ -227,6 +228,7 @@ def forget_module_sources() -> None:
 
 MEMORY_SETTLE_MS = 1000
 CODE_SAVE_MS = 500  # once the window is up: see dataclass_code
+SCHEME_CHECK_MS = 250  # the desktop's exact colour scheme, once the window is up
 DELETE_SETTLE_MS = 100
 
 
@@ -283,9 +285,12 @@ class AppParts:
 
 
 def build_app(home: Path | None = None, *, clock=None, trace: str | None = None,
-              kiosk: bool = False, wall_clock=None, today=None) -> AppParts:
+              kiosk: bool = False, wall_clock=None, today=None,
+              guess_system_theme: bool = False) -> AppParts:
     """Build the window and its collaborators (a QApplication must exist).
 
+    `guess_system_theme` takes the desktop's colour scheme from its palette, for the first
+    paint (the caller then has the window confirm it, see theme.palette_prefers_dark);
     `kiosk` forces kiosk mode for this run (else the stored kiosk setting decides);
     `wall_clock` (epoch seconds) times the staff PIN lock, `today` dates the kiosk counts."""
     import time
@@ -302,6 +307,7 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None,
     from backcoach.ui.kiosk import install_kiosk
     from backcoach.ui.main_window import MainWindow
     from backcoach.ui.profiles import install_profiles
+    from backcoach.ui.theme import palette_prefers_dark
 
     paths = resolve_paths(home)
     problems: list[str] = []
@@ -320,7 +326,8 @@ def build_app(home: Path | None = None, *, clock=None, trace: str | None = None,
     catalog = load_builtin_catalog((paths.data_dir,), cache_dir=paths.cache_dir)
     for bad in catalog.problems:
         problems.append(f"Skipped a routine file with a problem: {bad}")
-    window = MainWindow(catalog, settings, clock or time.monotonic)
+    window = MainWindow(catalog, settings, clock or time.monotonic,
+                        system_dark=palette_prefers_dark() if guess_system_theme else None)
     window.data_dir = paths.data_dir  # where user routines and exercises live
     history = None
     try:

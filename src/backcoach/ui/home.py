@@ -6,8 +6,9 @@ Made to be used from the floor: arrow keys pick a routine, Enter or Space starts
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
-from PySide6.QtGui import QAction, QKeyEvent, QMouseEvent
+from PySide6 import QtCore
+from PySide6.QtCore import QEvent, Signal
+from PySide6.QtGui import QAction, QEnterEvent, QKeyEvent, QMouseEvent
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFrame,
@@ -25,6 +26,7 @@ from PySide6.QtWidgets import (
 from backcoach.catalog.loader import Catalog
 from backcoach.catalog.model import Level, Routine
 from backcoach.session.plan import PlanOptions, planned_length
+from backcoach.ui.qt_names import set_by_name
 
 COLUMNS = 2
 
@@ -34,6 +36,8 @@ class RoutineCard(QFrame):
 
     clicked = Signal(str)
     activated = Signal(str)
+    _polished = False  # see event()
+    _pointer_set = False  # see enterEvent()
 
     def __init__(self, routine: Routine, exercise_names: list[str],
                  parent: QWidget | None = None) -> None:
@@ -41,7 +45,6 @@ class RoutineCard(QFrame):
         self.routine = routine
         self.setObjectName("card")
         self.setProperty("selected", False)
-        self.setCursor(Qt.CursorShape.PointingHandCursor)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Preferred)
         # Sizes come from the window's style sheet (theme.style_sheet), by object name: a
         # style sheet per label made Qt parse and keep one for each of them.
@@ -77,10 +80,24 @@ class RoutineCard(QFrame):
         it is; skipping the re-polish then also spares start-up PySide's building of the
         QStyle wrapper and its enums (about 8 ms)."""
         self.setProperty("selected", selected)
-        if self.testAttribute(Qt.WidgetAttribute.WA_WState_Polished):
+        if self._polished:
             style = self.style()
             style.unpolish(self)
             style.polish(self)
+
+    def event(self, event: QEvent) -> bool:
+        """Note the polish (Qt's WA_WState_Polished, without the `Qt` namespace: see
+        ui/qt_names)."""
+        if not self._polished and event.type() == QEvent.Type.Polish:
+            self._polished = True
+        return super().event(event)
+
+    def enterEvent(self, event: QEnterEvent) -> None:
+        """A pointing hand over a card, set when the pointer first comes (see ui/qt_names)."""
+        if not self._pointer_set:
+            self._pointer_set = True
+            self.setCursor(QtCore.Qt.CursorShape.PointingHandCursor)
+        super().enterEvent(event)
 
     def mousePressEvent(self, event: QMouseEvent) -> None:
         """A click selects."""
@@ -105,7 +122,7 @@ class HomeView(QWidget):
         polished, which spares start-up a re-polish (about 9 ms, see RoutineCard)."""
         super().__init__(parent)
         self.setObjectName("page")
-        self.setFocusPolicy(Qt.FocusPolicy.StrongFocus)
+        set_by_name(self, "focusPolicy", "StrongFocus")  # (see ui/qt_names)
         self.catalog = catalog
         self.level = level
         self.plan_options = plan_options or PlanOptions()
@@ -119,7 +136,7 @@ class HomeView(QWidget):
         subtitle.setProperty("role", "subtitle")
         self.history_line = QLabel(objectName="historyLine")
         self.history_line.setProperty("role", "muted")
-        self.history_line.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+        set_by_name(self.history_line, "alignment", "AlignRight|AlignVCenter")
         self.history_line.setWordWrap(True)
         header = QGridLayout()
         header.addWidget(title, 0, 0)
@@ -155,7 +172,7 @@ class HomeView(QWidget):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         scroll.setWidget(grid_host)
-        scroll.setFocusPolicy(Qt.FocusPolicy.NoFocus)
+        set_by_name(scroll, "focusPolicy", "NoFocus")
         self.scroll = scroll
 
         self.hint = QLabel("Arrow keys choose · Enter or Space starts · 1 2 3 set the level")
@@ -219,7 +236,7 @@ class HomeView(QWidget):
         """A secondary button (e.g. History) beside Start, driven by a window action."""
         button = QToolButton(objectName=f"{action.objectName()}-button")
         button.setDefaultAction(action)
-        button.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextOnly)
+        set_by_name(button, "toolButtonStyle", "ToolButtonTextOnly")
         button.setMinimumHeight(64)
         button.setStyleSheet("font-size: 14pt; padding: 0 18px;")
         self.bottom_row.insertWidget(self.bottom_row.indexOf(self.start_button), button)
@@ -277,6 +294,7 @@ class HomeView(QWidget):
     def keyPressEvent(self, event: QKeyEvent) -> None:
         """Arrows pick, Enter/Space start, 1-3 choose the level."""
         key = event.key()
+        Qt = QtCore.Qt  # built at the first key press (see ui/qt_names)
         moves = {Qt.Key.Key_Left: -1, Qt.Key.Key_Right: 1,
                  Qt.Key.Key_Up: -COLUMNS, Qt.Key.Key_Down: COLUMNS}
         levels = {Qt.Key.Key_1: Level.BEGINNER, Qt.Key.Key_2: Level.INTERMEDIATE,

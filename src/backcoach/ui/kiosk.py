@@ -32,7 +32,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6 import QtCore
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -173,7 +174,7 @@ class IdleReset(QObject):
         kind = event.type()
         if kind in _INPUT_EVENTS:
             self.touch()
-            if kind == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Escape and \
+            if kind == QEvent.Type.KeyPress and event.key() == QtCore.Qt.Key.Key_Escape and \
                     self._on_home(obj):
                 return True
         elif kind in _WINDOW_EVENTS and obj is self.window:
@@ -335,7 +336,6 @@ class KioskMode(QObject):
         action = QAction(text, self.window)
         action.setObjectName(f"action-{name}")
         action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.triggered.connect(slot)
         self.window.addAction(action)
         self.window.actions_by_name[name] = action

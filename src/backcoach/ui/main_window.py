@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, Qt, QTimer, Signal, Slot
+from PySide6.QtCore import QByteArray, QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -34,6 +34,7 @@ from backcoach.session.plan import PlanOptions, Timeline, build_plan
 from backcoach.store.settings import WindowState
 from backcoach.store.settings_store import SettingsStore
 from backcoach.ui.home import HomeView
+from backcoach.ui.qt_names import set_by_name
 from backcoach.ui.theme import palette_for, resolve_theme, style_sheet
 
 # The session's engine, events, driver, pages and summary load with the first session (its
@@ -63,7 +64,7 @@ class Banner(QFrame):
         self.setObjectName("banner")
         self.label = QLabel(objectName="bannerText")
         self.label.setWordWrap(True)
-        self.label.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        set_by_name(self.label, "textInteractionFlags", "TextSelectableByMouse")
         close = QPushButton("Dismiss", objectName="bannerDismiss")
         close.clicked.connect(self.hide)
         layout = QHBoxLayout(self)
@@ -131,7 +132,9 @@ class MainWindow(QMainWindow):
     voice_coach = None  # the VoiceCoach once loaded
 
     def __init__(self, catalog: Catalog, settings: SettingsStore,
-                 clock: Clock = time.monotonic) -> None:
+                 clock: Clock = time.monotonic, *, system_dark: bool | None = None) -> None:
+        """`system_dark`: the desktop's colour scheme as guessed at start-up (see
+        theme.palette_prefers_dark; confirm_system_theme checks it), None to ask."""
         super().__init__()
         self.catalog = catalog
         self.settings_store = settings
@@ -167,7 +170,7 @@ class MainWindow(QMainWindow):
         self.home.start_requested.connect(self.start_routine)
         self.home.level_changed.connect(
             lambda lv: self._report(self.settings_store.update(default_level=lv.value)))
-        self.apply_theme()
+        self.apply_theme(system_dark)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
         self.go_home()
         if settings.load_problem:
@@ -224,7 +227,6 @@ class MainWindow(QMainWindow):
         action = QAction(text, self)
         action.setObjectName(f"action-{name}")
         action.setShortcuts([QKeySequence(k) for k in keys])
-        action.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
         action.setCheckable(checkable)
         action.triggered.connect(slot)
         self.addAction(action)  # shortcuts work even when the menu bar is hidden (fullscreen)
@@ -467,9 +469,10 @@ class MainWindow(QMainWindow):
         self._report(self.settings_store.update(theme="high-contrast" if on else "system"))
         self.apply_theme()
 
-    def apply_theme(self) -> None:
-        """Apply the theme from the settings (system follows the desktop)."""
-        theme = resolve_theme(self.settings_store.settings.theme)
+    def apply_theme(self, system_dark: bool | None = None) -> None:
+        """Apply the theme from the settings (system follows the desktop, or `system_dark`
+        when given)."""
+        theme = resolve_theme(self.settings_store.settings.theme, system_dark)
         self.theme = theme
         app = QApplication.instance()
         if app is not None:
@@ -482,6 +485,11 @@ class MainWindow(QMainWindow):
     def _on_color_scheme_changed(self) -> None:
         """Follow the desktop when it switches between light and dark (Qt's own signal for
         it, rather than checking every palette change the window receives)."""
+        self.confirm_system_theme()
+
+    def confirm_system_theme(self) -> None:
+        """On the "system" theme, switch if the desktop's exact colour scheme is not the
+        one shown (a start-up guess, or a change on the desktop)."""
         if self.settings_store.settings.theme == "system":
             current = resolve_theme("system")
             if current.name != getattr(self, "theme", current).name:

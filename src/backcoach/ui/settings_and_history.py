@@ -44,7 +44,7 @@ class SettingsAndHistory:
         action = QAction(text, self.window)
         action.setObjectName(f"action-{name}")
         if keys:
-            action.setShortcut(QKeySequence(keys))
+            action.setShortcuts([QKeySequence(keys)])  # one overload: see ui/qt_names
         action.triggered.connect(slot)
         self.window.addAction(action)
         self.window.actions_by_name[name] = action

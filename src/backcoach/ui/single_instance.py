@@ -444,7 +444,8 @@ def claim_instance(config_dir: Path, args) -> SingleInstance | int:
 
 def window_request_handler(window) -> Callable[[str], str | None]:
     """What the running app does with a request: raise the window, maybe start a routine."""
-    from PySide6.QtCore import Qt, QTimer
+    from PySide6 import QtCore
+    from PySide6.QtCore import QTimer
     from PySide6.QtWidgets import QApplication
 
     from backcoach.catalog.model import Level
@@ -453,6 +454,7 @@ def window_request_handler(window) -> Callable[[str], str | None]:
         verb, args = parse_request(line)
         if verb not in ("raise", "start"):
             return f"unknown request {verb!r}"
+        Qt = QtCore.Qt  # at a request, not at start-up (see ui/qt_names)
         state = window.windowState() & ~Qt.WindowState.WindowMinimized
         window.setWindowState(state | Qt.WindowState.WindowActive)
         window.show()

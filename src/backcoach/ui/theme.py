@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from PySide6.QtCore import Qt
+from PySide6 import QtCore
 from PySide6.QtGui import QColor, QGuiApplication, QPalette
 
 THEMES = ("system", "light", "dark", "high-contrast")
@@ -70,13 +70,28 @@ def system_prefers_dark() -> bool:
     app = QGuiApplication.instance()
     if app is None:
         return False
-    return QGuiApplication.styleHints().colorScheme() == Qt.ColorScheme.Dark
+    return QGuiApplication.styleHints().colorScheme() == QtCore.Qt.ColorScheme.Dark
 
 
-def resolve_theme(name: str) -> Theme:
-    """The theme for a setting value; 'system' follows the desktop's colour scheme."""
+def palette_prefers_dark() -> bool:
+    """Whether the platform's palette is a dark one (lighter text than window).
+
+    Platform themes derive their palette from the same desktop setting as the colour
+    scheme, so at start-up this stands in for system_prefers_dark, whose answer would make
+    PySide build the `Qt` namespace (15 ms, see ui/qt_names) before the first paint; the
+    window checks the exact answer once it is up. Meaningful only before BackCoach sets its
+    own palette."""
+    palette = QGuiApplication.palette()
+    return (palette.color(QPalette.ColorRole.Window).lightness()
+            < palette.color(QPalette.ColorRole.WindowText).lightness())
+
+
+def resolve_theme(name: str, system_dark: bool | None = None) -> Theme:
+    """The theme for a setting value; 'system' follows the desktop's colour scheme
+    (`system_dark` if given, else asked of the desktop)."""
     if name == "system" or name not in _BY_NAME:
-        return DARK if system_prefers_dark() else LIGHT
+        dark = system_prefers_dark() if system_dark is None else system_dark
+        return DARK if dark else LIGHT
     return _BY_NAME[name]
 
 
