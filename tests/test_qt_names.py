@@ -18,14 +18,18 @@ from backcoach.ui.qt_names import set_by_name
 from backcoach.ui.theme import palette_prefers_dark
 
 # A real `backcoach` start. It notes when PySide makes the Qt namespace's first enum
-# (GlobalColor) and when the window is first painted, then quits 0.6 s after the show.
+# (GlobalColor), which enums it makes before the window is first painted, and when that
+# is, then quits 0.6 s after the show.
 PROBE = """
 import enum, json, sys
 made = {}
 real_new = enum.EnumType.__new__
+before_paint = made.setdefault("enums before the first paint", [])
 def new(mcls, name, *args, **kwargs):
     if name == "GlobalColor" and "qt" not in made:
         made["qt"] = "after the first paint" if "paint" in made else "before the first paint"
+    if "paint" not in made:
+        before_paint.append(name)
     return real_new(mcls, name, *args, **kwargs)
 enum.EnumType.__new__ = new
 from PySide6.QtCore import QEvent, QObject, QTimer
@@ -74,6 +78,10 @@ def test_a_fixed_theme_start_never_builds_the_qt_namespace(home: Path, theme: st
     got = _start(home, {"theme": theme})
     assert got["paint"] is True and "qt" not in got
     assert got["theme"] == theme
+    # nor QIcon's (an action made as QAction(text, parent) builds them), nor QComboBox's
+    made = got["enums before the first paint"]
+    assert "StandardKey" in made  # the probe sees PySide's enums being made
+    assert not {"ThemeIcon", "InsertPolicy", "Base64Option"} & set(made)
 
 
 def test_values_set_by_name_are_the_enum_values(qtbot, home: Path) -> None:

@@ -333,7 +333,8 @@ class KioskMode(QObject):
         return self._stats
     def _add_action(self, name: str, text: str, keys: list[str],
                     slot: Callable[[], None]) -> QAction:
-        action = QAction(text, self.window)
+        action = QAction(self.window)  # not (text, parent): see MainWindow._action
+        action.setText(text)
         action.setObjectName(f"action-{name}")
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.triggered.connect(slot)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QTimer, Signal, Slot
+from PySide6.QtCore import QTimer, Signal, Slot
 from PySide6.QtGui import QAction, QCloseEvent, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QApplication,
@@ -224,7 +224,8 @@ class MainWindow(QMainWindow):
     # -- actions and menus -----------------------------------------------------------
     def _action(self, name: str, text: str, keys: list[str], slot: Callable[[], None],
                 checkable: bool = False) -> QAction:
-        action = QAction(text, self)
+        action = QAction(self)  # (text, parent) would make PySide build QIcon's enums
+        action.setText(text)
         action.setObjectName(f"action-{name}")
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.setCheckable(checkable)
@@ -519,6 +520,8 @@ class MainWindow(QMainWindow):
         """Size, position and full screen as they were last time."""
         state = self.settings_store.settings.window
         if state.geometry:
+            from PySide6.QtCore import QByteArray  # here: a first start has none to restore
+
             self.restoreGeometry(QByteArray.fromBase64(state.geometry.encode("ascii")))
         else:
             # First run: most of the screen, since the user reads it from the floor.

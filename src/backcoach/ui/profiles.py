@@ -14,7 +14,7 @@ import logging
 
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QComboBox, QHBoxLayout, QLabel, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from backcoach.catalog.model import Level
 from backcoach.store.atomic import StorageError
@@ -34,6 +34,8 @@ class ProfileSwitcher(QWidget):
         super().__init__(parent)
         label = QLabel("Profile")
         label.setProperty("role", "muted")
+        from PySide6.QtWidgets import QComboBox  # made with a second profile only
+
         self.combo = QComboBox(objectName="profileSwitcher")
         self.combo.setAccessibleName("Profile")
         self.combo.setMinimumWidth(180)
@@ -68,7 +70,8 @@ class ProfilesController(QObject):
         self.window = window = parts.window
         self.store = store
         self.kiosk = kiosk
-        self.action = QAction("Profiles…", window)
+        self.action = QAction(window)  # not (text, parent): see MainWindow._action
+        self.action.setText("Profiles…")
         self.action.setObjectName("action-profiles")
         self.action.triggered.connect(self.open_dialog)
         window.addAction(self.action)

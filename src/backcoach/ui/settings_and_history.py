@@ -41,7 +41,8 @@ class SettingsAndHistory:
         self.refresh()
 
     def _action(self, name: str, text: str, keys: str, slot) -> QAction:
-        action = QAction(text, self.window)
+        action = QAction(self.window)  # not (text, parent): see MainWindow._action
+        action.setText(text)
         action.setObjectName(f"action-{name}")
         if keys:
             action.setShortcuts([QKeySequence(keys)])  # one overload: see ui/qt_names
