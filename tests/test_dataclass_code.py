@@ -137,3 +137,19 @@ def test_uninstall_leaves_another_hook_alone(tmp_path: Path) -> None:
     finally:
         first.uninstall()
     assert not hasattr(dataclasses, "exec")
+
+
+def test_save_and_forget_writes_then_lets_go_of_the_texts(tmp_path: Path) -> None:
+    """After the save the object holds no texts (run()'s frame keeps it for the app's life)."""
+    code = DataclassCode(tmp_path / "code.marshal").install()
+    try:
+        @dataclasses.dataclass
+        class Probe:
+            a: int
+
+    finally:
+        code.uninstall()
+    code.save_and_forget()
+    assert code.known == {} and code.used == {}
+    assert len(marshal.loads((tmp_path / "code.marshal").read_bytes())[1]) > 0
+    assert Probe(1) == Probe(1)

@@ -72,7 +72,7 @@ def _run(args: argparse.Namespace, paths: AppPaths, code: DataclassCode) -> int:
     parts = build_app(paths.config_dir.parent if args.home else None, trace=args.trace,
                       kiosk=getattr(args, "kiosk", False), guess_system_theme=True)
     code.uninstall()  # the window's classes are all defined now
-    QTimer.singleShot(CODE_SAVE_MS, code.save)  # off the start's path; only if changed
+    QTimer.singleShot(CODE_SAVE_MS, code.save_and_forget)  # off the start's path
     instance.set_handler(window_request_handler(parts.window))
     window = parts.window
     if args.routine:  # (the command modules are not loaded for a plain start)

@@ -116,3 +116,8 @@ class DataclassCode:
             return False
         self.known = dict(self.used)
         return True
+
+    def save_and_forget(self) -> None:
+        """`save`, then let go of the texts: the classes keep the code they use."""
+        self.save()
+        self.known, self.used = {}, {}
