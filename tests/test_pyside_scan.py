@@ -20,7 +20,7 @@ before = dict(feature.pyside_feature_dict)
 spare_pyside_the_standard_library()
 marked = sorted(set(feature.pyside_feature_dict) - set(before))
 agrees = {name: feature._mod_uses_pyside(sys.modules[name]) for name in marked
-          if getattr(sys.modules[name], "__file__", None)}
+          if getattr(sys.modules.get(name), "__file__", None)}
 print(json.dumps({"marked": marked, "uses_pyside": agrees,
                   "values": sorted({feature.pyside_feature_dict[n] for n in marked})}))
 """
@@ -92,3 +92,27 @@ def test_no_module_of_ours_switches_a_pyside_feature() -> None:
     users = [p.name for p in package.rglob("*.py")
              if re.search(r"^\s*(from|import)\s+__feature__", p.read_text(), re.MULTILINE)]
     assert users == []
+
+
+LATER_PROBE = """
+import json, sys
+import PySide6.QtCore
+import shibokensupport.feature as feature
+from backcoach.app import spare_pyside_the_standard_library
+assert "wave" not in sys.modules and "wave" not in feature.pyside_feature_dict
+spare_pyside_the_standard_library()
+import wave, queue
+print(json.dumps({"marked": {n: feature.pyside_feature_dict[n] for n in ("wave", "queue")},
+                  "pyside_says": {n: feature._mod_uses_pyside(sys.modules[n])
+                                  for n in ("wave", "queue")}}))
+"""
+
+
+def test_standard_library_modules_loaded_later_are_marked_too() -> None:
+    """wave and queue, loaded by a session after the marking, are recorded as -1, PySide's answer."""
+    out = subprocess.run([sys.executable, "-c", LATER_PROBE], capture_output=True, text=True,
+                         timeout=60, env={"QT_QPA_PLATFORM": "offscreen", "PATH": ""})
+    assert out.returncode == 0, out.stderr
+    got = json.loads(out.stdout.strip().splitlines()[-1])
+    assert got == {"marked": {"wave": -1, "queue": -1},
+                   "pyside_says": {"wave": False, "queue": False}}

@@ -163,14 +163,18 @@ def spare_pyside_the_standard_library() -> None:
     pyside_feature_dict keeps the answer, -1 for no). Our window's modules import from
     typing, logging, datetime, os, pathlib and the like: about 3 ms of reading files whose
     answer is known. This records that answer for the standard library's modules already
-    loaded (none mentions PySide6); everything else is still read by PySide. If PySide's
-    internals change, nothing is done."""
+    loaded (none mentions PySide6), and for the top-level names of those a session loads
+    later (wave, ctypes, queue...: sys.stdlib_module_names), whose sources read on the
+    get-ready screen stayed in memory as scattered fragments; everything else is still
+    read by PySide. If PySide's internals change, nothing is done."""
     try:
         from shibokensupport.feature import pyside_feature_dict as known
     except ImportError:
         return
     if not isinstance(known, dict):
         return
+    for name in sys.stdlib_module_names:
+        known.setdefault(name, -1)
     stdlib = os.path.dirname(os.__file__) + os.sep
     for name, module in list(sys.modules.items()):
         if name in known:
