@@ -252,3 +252,31 @@ def test_a_running_session_keeps_its_page(qtbot, home: Path) -> None:
         assert window.session_view is page and window.stack.currentWidget() is page
     finally:
         parts.close()
+
+
+MMAP_PROBE = """
+import sys
+from backcoach.memory import fix_mmap_threshold
+def mappings():
+    return sum(1 for line in open("/proc/self/maps") if len(line.split()) == 5)
+if sys.argv[1] == "fix":
+    assert fix_mmap_threshold()
+freed = bytearray(4_000_000)  # mapped; freeing it raises glibc's threshold unless fixed
+del freed
+before = mappings()
+kept = bytearray(300_000)
+print(mappings() - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or platform.libc_ver()[0] != "glibc",
+                    reason="the mmap threshold is glibc's")
+def test_large_blocks_stay_mappings_of_their_own_once_the_threshold_is_fixed() -> None:
+    """After a 4 MB block is freed, a 300 kB one comes from the heap, but gets its own mapping once fixed."""
+    def new_mappings(mode: str) -> int:
+        out = subprocess.run([sys.executable, "-c", MMAP_PROBE, mode], capture_output=True,
+                             text=True, timeout=60, check=True)
+        return int(out.stdout)
+
+    assert new_mappings("none") == 0
+    assert new_mappings("fix") >= 1

@@ -114,6 +114,9 @@ def _release_memory_soon(window) -> None:
     from backcoach.memory import release_free_memory
 
     def release() -> None:
+        from PySide6.QtGui import QPixmapCache
+
+        QPixmapCache.clear()  # the style's pictures of the session page's buttons and frames
         forget_module_sources()
         gc.collect()  # the page's Python side: its slots and lambdas refer to it in cycles
         release_free_memory()

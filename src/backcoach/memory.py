@@ -20,8 +20,10 @@ from __future__ import annotations
 import sys
 from functools import cache
 
-M_ARENA_MAX = -8  # mallopt's parameter number, from glibc's malloc.h
+M_ARENA_MAX = -8  # mallopt's parameter numbers, from glibc's malloc.h
+M_MMAP_THRESHOLD = -3
 MALLOC_ARENAS = 2
+MMAP_THRESHOLD = 128 * 1024  # glibc's starting value
 
 
 @cache
@@ -49,6 +51,18 @@ def release_free_memory() -> bool:
         return False
     libc.malloc_trim(0)
     return True
+
+
+def fix_mmap_threshold(size: int = MMAP_THRESHOLD) -> bool:
+    """Keep glibc's mmap threshold where it starts; True if glibc took it.
+
+    glibc raises the threshold each time a block above it is freed (up to 32 MB), so after
+    the first phrase's sound buffer or picture is freed, later ones of that size come from
+    the heap, where what is freed in between pins them in place. Fixed, every block above
+    128 kB is a mapping of its own, returned whole when freed. Measured with the QPixmapCache
+    clear that now follows a session: 81.1 -> 80.7 MB after a session, 2 alternating runs."""
+    libc = _libc()
+    return libc is not None and libc.mallopt(M_MMAP_THRESHOLD, size) == 1
 
 
 def limit_malloc_arenas(arenas: int = MALLOC_ARENAS) -> bool:

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal, Slot
 
-from backcoach.memory import limit_malloc_arenas
+from backcoach.memory import fix_mmap_threshold, limit_malloc_arenas
 from backcoach.session.events import Event
 from backcoach.session.plan import CueKind, Timeline
 from backcoach.store.settings import VoiceSettings
@@ -144,6 +144,7 @@ class VoiceCoach(QObject):
         self._release_timer.setSingleShot(True)
         self._release_timer.timeout.connect(self._release_sounds)
         limit_malloc_arenas()  # the voice's threads share malloc arenas: see backcoach.memory
+        fix_mmap_threshold()  # and its sound buffers are returned whole when freed
         # The audio output is chosen before the speech thread starts: QtMultimedia's device
         # probe and the thread's loading of libespeak-ng, run at the same moment, can
         # deadlock in the dynamic loader (seen when the voice loads as a session starts).
