@@ -109,11 +109,9 @@ def test_a_table_of_non_code_with_the_right_header_is_refused(tmp_path: Path) ->
     assert DataclassCode(file).known == {}
 
 
-def test_an_unwritable_cache_folder_only_costs_the_compile(tmp_path: Path) -> None:
-    """Saving where a file stands in for the folder fails quietly; the classes still work."""
-    blocker = tmp_path / "cache"
-    blocker.write_text("a file, not a folder")
-    code = DataclassCode(blocker / "code.marshal").install()
+def _define_probe(code: DataclassCode) -> type:
+    """A one-field dataclass defined while `code` is installed."""
+    code.install()
     try:
         @dataclasses.dataclass
         class Probe:
@@ -121,7 +119,16 @@ def test_an_unwritable_cache_folder_only_costs_the_compile(tmp_path: Path) -> No
 
     finally:
         code.uninstall()
-    assert Probe(3) == Probe(3) and code.compiled > 0
+    return Probe
+
+
+def test_an_unwritable_cache_folder_only_costs_the_compile(tmp_path: Path) -> None:
+    """Saving where a file stands in for the folder fails quietly; the classes still work."""
+    blocker = tmp_path / "cache"
+    blocker.write_text("a file, not a folder")
+    code = DataclassCode(blocker / "code.marshal")
+    probe = _define_probe(code)
+    assert probe(3) == probe(3) and code.compiled > 0
     assert code.save() is False
     assert not hasattr(dataclasses, "exec")
 
@@ -141,15 +148,9 @@ def test_uninstall_leaves_another_hook_alone(tmp_path: Path) -> None:
 
 def test_save_and_forget_writes_then_lets_go_of_the_texts(tmp_path: Path) -> None:
     """After the save the object holds no texts (run()'s frame keeps it for the app's life)."""
-    code = DataclassCode(tmp_path / "code.marshal").install()
-    try:
-        @dataclasses.dataclass
-        class Probe:
-            a: int
-
-    finally:
-        code.uninstall()
+    code = DataclassCode(tmp_path / "code.marshal")
+    probe = _define_probe(code)
     code.save_and_forget()
     assert code.known == {} and code.used == {}
     assert len(marshal.loads((tmp_path / "code.marshal").read_bytes())[1]) > 0
-    assert Probe(1) == Probe(1)
+    assert probe(1) == probe(1)

@@ -102,14 +102,20 @@ def test_partly_repainted_frames_leave_the_whole_picture_on_screen(view: Illustr
                 break
 
 
-def test_pacer_frames_leave_the_whole_dial_on_screen(qtbot) -> None:
-    """After each pacer frame of a breath in and out, the screen shows what a full paint of the dial draws."""
-    elapsed = [0.0]
+def _shown_dial(qtbot) -> CountdownDial:
+    """A countdown dial on screen at a session page's size."""
     dial = CountdownDial()
     qtbot.addWidget(dial)
     dial.resize(584, 449)
     dial.show()
     qtbot.waitExposed(dial)
+    return dial
+
+
+def test_pacer_frames_leave_the_whole_dial_on_screen(qtbot) -> None:
+    """After each pacer frame of a breath in and out, the screen shows what a full paint of the dial draws."""
+    elapsed = [0.0]
+    dial = _shown_dial(qtbot)
     dial.set_time(7, QColor(LIGHT.left))
     dial.set_breathing(Breathing(inhale=3, hold_in=0, exhale=3, hold_out=0), lambda: elapsed[0])
     while elapsed[0] < 6.5:
@@ -252,11 +258,7 @@ def test_a_new_segment_repaints_the_window_once(qtbot, home: Path, boundary: flo
 def test_the_pacer_wakes_on_eighths_and_leaves_the_whole_seconds_to_the_digits(qtbot) -> None:
     """The pacer wakes 7 times a second between the ticks; each tick moves the ring with the digits."""
     elapsed = [0.0]
-    dial = CountdownDial()
-    qtbot.addWidget(dial)
-    dial.resize(584, 449)
-    dial.show()
-    qtbot.waitExposed(dial)
+    dial = _shown_dial(qtbot)
     dial.set_breathing(Breathing(inhale=3, hold_in=0, exhale=3, hold_out=0), lambda: elapsed[0])
     dial.set_time(3.0, QColor(LIGHT.left))
     wakes: list[float] = []
@@ -280,11 +282,7 @@ def test_the_pacer_wakes_on_eighths_and_leaves_the_whole_seconds_to_the_digits(q
 
 def test_the_dial_keeps_the_pictures_of_the_counts_it_shows(qtbot) -> None:
     """Counting 3, 2, 1 again draws no new digits and shows the same pixels as the first time."""
-    dial = CountdownDial()
-    qtbot.addWidget(dial)
-    dial.resize(584, 449)
-    dial.show()
-    qtbot.waitExposed(dial)
+    dial = _shown_dial(qtbot)
     dial.set_breathing(Breathing(inhale=3, hold_in=0, exhale=3, hold_out=0), lambda: 0.0)
     first = {}
     for seconds in (3, 2, 1):
