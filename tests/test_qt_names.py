@@ -18,16 +18,18 @@ from backcoach.ui.qt_names import set_by_name
 from backcoach.ui.theme import palette_prefers_dark
 
 # A real `backcoach` start. It notes when PySide makes the Qt namespace's first enum
-# (GlobalColor), which enums it makes before the window is first painted, and when that
-# is, then quits 0.6 s after the show.
+# (GlobalColor) and how long after the show, which enums it makes before the window is
+# first painted, and when that is, then quits 1 s after the show.
 PROBE = """
-import enum, json, sys
+import enum, json, sys, time
 made = {}
 real_new = enum.EnumType.__new__
 before_paint = made.setdefault("enums before the first paint", [])
 def new(mcls, name, *args, **kwargs):
     if name == "GlobalColor" and "qt" not in made:
         made["qt"] = "after the first paint" if "paint" in made else "before the first paint"
+        if "shown" in made:
+            made["qt_after_show"] = time.monotonic() - made["shown"]
     if "paint" not in made:
         before_paint.append(name)
     return real_new(mcls, name, *args, **kwargs)
@@ -44,8 +46,9 @@ class Watch(QObject):
 def show(self):
     self._watch = Watch(self)
     self.installEventFilter(self._watch)
+    made["shown"] = time.monotonic()
     real_show(self)
-    QTimer.singleShot(600, lambda: (print(json.dumps({**made, "theme": self.theme.name})),
+    QTimer.singleShot(1000, lambda: (print(json.dumps({**made, "theme": self.theme.name})),
                                     QApplication.instance().quit()))
 main_window.MainWindow.show = show
 from backcoach.cli import main
@@ -66,9 +69,13 @@ def _start(home: Path, settings: dict) -> dict:
 
 def test_the_system_theme_is_confirmed_after_the_first_paint(home: Path) -> None:
     """On the "system" theme the exact colour scheme (and with it `Qt`) is asked only once painted."""
+    from backcoach.app import SCHEME_CHECK_MS
+
     got = _start(home, {"theme": "system"})
     assert got["paint"] is True
-    assert got["qt"] == "after the first paint"  # the confirmation ran, and not before
+    # made by the confirmation, not by building or showing the window (on a machine slow
+    # enough to paint later than the check, "after the first paint" would not hold)
+    assert got["qt_after_show"] >= SCHEME_CHECK_MS / 1000 * 0.9
     assert got["theme"] == "light"  # offscreen has no dark desktop
 
 
