@@ -157,6 +157,15 @@ def import_qt_free_modules() -> None:
         importlib.import_module(name)
 
 
+def _pyside_feature_dict() -> dict | None:
+    """PySide6's record of which modules use it (see below), or None if it has none."""
+    try:
+        from shibokensupport.feature import pyside_feature_dict
+    except ImportError:
+        return None
+    return pyside_feature_dict if isinstance(pyside_feature_dict, dict) else None
+
+
 def spare_pyside_the_standard_library() -> None:
     """Tell PySide6 up front that the standard library's loaded modules do not use it.
 
@@ -170,11 +179,8 @@ def spare_pyside_the_standard_library() -> None:
     later (wave, ctypes, queue...: sys.stdlib_module_names), whose sources read on the
     get-ready screen stayed in memory as scattered fragments; everything else is still
     read by PySide. If PySide's internals change, nothing is done."""
-    try:
-        from shibokensupport.feature import pyside_feature_dict as known
-    except ImportError:
-        return
-    if not isinstance(known, dict):
+    known = _pyside_feature_dict()
+    if known is None:
         return
     for name in sys.stdlib_module_names:
         known.setdefault(name, -1)
@@ -202,11 +208,8 @@ def spare_pyside_our_modules() -> None:
     code then runs under whichever feature set is current, which is always that same
     default. If PySide's internals change, or the modules are not files, nothing is done.
     """
-    try:
-        from shibokensupport.feature import pyside_feature_dict as known
-    except ImportError:
-        return
-    if not isinstance(known, dict):
+    known = _pyside_feature_dict()
+    if known is None:
         return
     folders = [(os.path.dirname(__file__), __package__)]
     while folders:

@@ -52,6 +52,7 @@ from backcoach.store.staff import (
     StaffStore,
     save_kiosk_config,
 )
+from backcoach.ui.qt_names import named_action
 
 if TYPE_CHECKING:  # loaded when first used: see KioskMode
     from backcoach.store.kiosk_stats import KioskStats
@@ -333,9 +334,7 @@ class KioskMode(QObject):
         return self._stats
     def _add_action(self, name: str, text: str, keys: list[str],
                     slot: Callable[[], None]) -> QAction:
-        action = QAction(self.window)  # not (text, parent): see MainWindow._action
-        action.setText(text)
-        action.setObjectName(f"action-{name}")
+        action = named_action(self.window, name, text)
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.triggered.connect(slot)
         self.window.addAction(action)

@@ -34,7 +34,7 @@ from backcoach.session.plan import PlanOptions, Timeline, build_plan
 from backcoach.store.settings import WindowState
 from backcoach.store.settings_store import SettingsStore
 from backcoach.ui.home import HomeView
-from backcoach.ui.qt_names import set_by_name
+from backcoach.ui.qt_names import named_action, set_by_name
 from backcoach.ui.theme import palette_for, resolve_theme, style_sheet
 
 # The session's engine, events, driver, pages and summary load with the first session (its
@@ -224,9 +224,7 @@ class MainWindow(QMainWindow):
     # -- actions and menus -----------------------------------------------------------
     def _action(self, name: str, text: str, keys: list[str], slot: Callable[[], None],
                 checkable: bool = False) -> QAction:
-        action = QAction(self)  # (text, parent) would make PySide build QIcon's enums
-        action.setText(text)
-        action.setObjectName(f"action-{name}")
+        action = named_action(self, name, text)
         action.setShortcuts([QKeySequence(k) for k in keys])
         action.setCheckable(checkable)
         action.triggered.connect(slot)

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from backcoach.catalog.model import Level
@@ -21,6 +20,7 @@ from backcoach.store.atomic import StorageError
 from backcoach.store.history import History
 from backcoach.store.profiles import DEFAULT_ID, Profile, ProfileStore
 from backcoach.store.settings import load_settings
+from backcoach.ui.qt_names import named_action
 
 log = logging.getLogger(__name__)
 
@@ -70,9 +70,7 @@ class ProfilesController(QObject):
         self.window = window = parts.window
         self.store = store
         self.kiosk = kiosk
-        self.action = QAction(window)  # not (text, parent): see MainWindow._action
-        self.action.setText("Profiles…")
-        self.action.setObjectName("action-profiles")
+        self.action = named_action(window, "profiles", "Profiles…")
         self.action.triggered.connect(self.open_dialog)
         window.addAction(self.action)
         window.actions_by_name["profiles"] = self.action

@@ -13,6 +13,7 @@ from PySide6.QtGui import QAction, QKeySequence
 
 from backcoach.store.history import History
 from backcoach.store.settings import Settings
+from backcoach.ui.qt_names import named_action
 
 # How long opening settings the first time waits for the speech engine to list its voices.
 VOICE_LIST_WAIT = 2.0
@@ -41,9 +42,7 @@ class SettingsAndHistory:
         self.refresh()
 
     def _action(self, name: str, text: str, keys: str, slot) -> QAction:
-        action = QAction(self.window)  # not (text, parent): see MainWindow._action
-        action.setText(text)
-        action.setObjectName(f"action-{name}")
+        action = named_action(self.window, name, text)
         if keys:
             action.setShortcuts([QKeySequence(keys)])  # one overload: see ui/qt_names
         action.triggered.connect(slot)
