@@ -5,10 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, QRect, Qt
+from PySide6.QtCore import QEvent, QRect, Qt
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication, QVBoxLayout, QWidget
 from tests.helpers.clock import FakeClock
+from tests.helpers.events import EventCounter
 
 from backcoach.art.build import ICON_SIZES, stale_files
 from backcoach.art.palette import SENTINEL, THEMES, TOKENS, apply_theme
@@ -384,18 +385,6 @@ def test_backdrop_fills_the_margins_and_makes_the_view_opaque(qtbot) -> None:
     assert image.pixelColor(450, 10) == QColor(THEMES["light"]["background"])
 
 
-class _PaintCounter(QObject):
-    """Counts the paint events a widget receives."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.paints = 0
-
-    def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]
-        """Count paints; let every event through."""
-        if event.type() == QEvent.Type.Paint:
-            self.paints += 1
-        return False
 
 
 @pytest.mark.parametrize("backdrop", [True, False])
@@ -414,13 +403,13 @@ def test_movement_frames_do_not_repaint_the_page_behind(qtbot, backdrop: bool) -
         view.set_backdrop(QColor("#f6f7f9"))
     view.animate(CATALOG.exercises["dead-bug"], "tabletop", "extended", 3.0)
     QApplication.processEvents()
-    counter = _PaintCounter()
+    counter = EventCounter(QEvent.Type.Paint)
     page.installEventFilter(counter)
     clock.advance(1.5)
     view.next_frame()
     QApplication.processEvents()
     page.removeEventFilter(counter)
-    assert (counter.paints == 0) is backdrop
+    assert (counter.count == 0) is backdrop
 
 
 def test_movements_are_prepared_ahead_a_piece_at_a_time(qtbot) -> None:

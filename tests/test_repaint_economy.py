@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, QRect
+from PySide6.QtCore import QEvent, QRect
 from PySide6.QtGui import QColor, QGuiApplication, QImage
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 from tests.helpers.app import build_test_app, step
 from tests.helpers.clock import FakeClock
+from tests.helpers.events import EventCounter
 
 from backcoach.catalog.loader import load_builtin_catalog
 from backcoach.catalog.model import Breathing, Level
@@ -221,18 +222,6 @@ def test_a_wrap_label_measures_a_known_text_from_memory(qtbot, monkeypatch: pyte
     assert label.heightForWidth(400) > small
 
 
-class _UpdateCounter(QObject):
-    """Counts the repaints (update requests) a window gets."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.updates = 0
-
-    def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]
-        """Count update requests; let every event through."""
-        if event.type() == QEvent.Type.UpdateRequest:
-            self.updates += 1
-        return False
 
 
 @pytest.mark.parametrize("boundary", [22.0, 25.0, 31.0, 49.0])
@@ -245,13 +234,13 @@ def test_a_new_segment_repaints_the_window_once(qtbot, home: Path, boundary: flo
     qtbot.wait(20)
     window.session_view.countdown.set_running(False)  # no pacer frame in between
     window.session_view.illustration.pause_animation()  # nor a movement's
-    counter = _UpdateCounter()
+    counter = EventCounter(QEvent.Type.UpdateRequest)
     window.installEventFilter(counter)
     step(parts, 0.1)
     qtbot.wait(40)  # the event loop, as it runs for real (frames are 80 ms apart at least)
     window.removeEventFilter(counter)
     assert window.driver.engine.segment.start == boundary
-    assert counter.updates == 1
+    assert counter.count == 1
     parts.close()
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QEvent, QObject, Qt
+from PySide6.QtCore import QEvent, Qt
 from PySide6.QtWidgets import QApplication
 from tests.helpers.app import build_test_app, step
+from tests.helpers.events import EventCounter
 
 from backcoach.app import AppParts
 from backcoach.catalog.model import Level
@@ -25,24 +26,12 @@ def session(qtbot, home: Path):
     parts.close()
 
 
-class _LayoutCounter(QObject):
-    """Counts the layout requests a widget receives."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.requests = 0
-
-    def eventFilter(self, obj, event) -> bool:  # type: ignore[no-untyped-def]
-        """Count layout requests; let every event through."""
-        if event.type() == QEvent.Type.LayoutRequest:
-            self.requests += 1
-        return False
 
 
 def test_ticking_seconds_do_not_lay_out_the_window(session: AppParts) -> None:
     """New elapsed and remaining times within one segment post no layout request to the page."""
     view = session.window.session_view
-    counter = _LayoutCounter()
+    counter = EventCounter(QEvent.Type.LayoutRequest)
     view.installEventFilter(counter)
     before = view.elapsed_label.text(), view.remaining_label.text()
     for _ in range(3):
@@ -50,7 +39,7 @@ def test_ticking_seconds_do_not_lay_out_the_window(session: AppParts) -> None:
         QApplication.processEvents()
     view.removeEventFilter(counter)
     assert (view.elapsed_label.text(), view.remaining_label.text()) != before
-    assert counter.requests == 0
+    assert counter.count == 0
 
 
 def test_time_labels_are_wide_enough_for_the_whole_session(session: AppParts) -> None:
