@@ -37,6 +37,8 @@ sys.path.insert(0, str(ROOT))
 
 from tests.helpers.xvfb import missing_tools, xvfb  # noqa: E402
 
+from backcoach.voice.speech_process import IDLE_EXIT  # noqa: E402
+
 TICKS = os.sysconf("SC_CLK_TCK")
 TINY_ROUTINE = """
 id = "bench-tiny"
@@ -67,10 +69,32 @@ def rss_mb(pid: int) -> float:
     raise RuntimeError("no VmRSS")
 
 
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process has used so far."""
+def cpu_seconds(pid: int, children: bool = False) -> float:
+    """User + system CPU seconds a process has used so far; with `children`, also those of
+    its child processes that have ended (aplay for each phrase, the speech helper)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICKS
+    ticks = int(fields[11]) + int(fields[12])
+    if children:
+        ticks += int(fields[13]) + int(fields[14])
+    return ticks / TICKS
+
+
+def helper_peak_mb(pid: int) -> float | None:
+    """Peak RSS (VmHWM) of `pid`'s speech helper child if one runs now, else None."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+            if int(fields[1]) != pid:
+                continue
+            cmdline = (stat.parent / "cmdline").read_bytes()
+            if b"speech_process" not in cmdline:
+                continue
+            for line in (stat.parent / "status").read_text().splitlines():
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024
+        except (OSError, IndexError, ValueError):
+            continue  # it ended while we looked
+    return None
 
 
 def wait_mapped(name: str, env: dict[str, str], proc: subprocess.Popen, timeout: float = 30) -> float:
@@ -257,10 +281,12 @@ SESSION_AUDIO = {"aplay": "aplay:null", "qt": "qt"}  # BACKCOACH_AUDIO for each 
 SESSION_RUNS = 3
 
 
-def measure_session_memory(env: dict[str, str], audio: str | None = None) -> float:
+def measure_session_memory(env: dict[str, str], audio: str | None = None,
+                           ) -> tuple[float, float | None]:
     """RSS after a whole (tiny) session has played through to the summary (`audio` forces a
     playback, see BACKCOACH_AUDIO: "aplay:null" plays as a Linux PC with a sound card does,
-    to ALSA's null device; "qt" loads QtMultimedia as on Windows and macOS)."""
+    to ALSA's null device; "qt" loads QtMultimedia as on Windows and macOS), and the speech
+    helper's peak RSS (None if it was never seen: the phrases were all cached)."""
     home = make_home()
     trace = home / "trace.jsonl"
     run_env = {**env, "BACKCOACH_HOME": str(home)}
@@ -268,7 +294,11 @@ def measure_session_memory(env: dict[str, str], audio: str | None = None) -> flo
         run_env["BACKCOACH_AUDIO"] = audio
     proc = launch(app_cmd("start", "bench-tiny", "--trace", str(trace)), run_env)
     deadline = time.monotonic() + 180
+    helper: float | None = None
     while time.monotonic() < deadline:
+        peak = helper_peak_mb(proc.pid)
+        if peak is not None:
+            helper = max(helper or 0.0, peak)
         if trace.exists() and '"finished"' in trace.read_text():
             break
         time.sleep(0.2)
@@ -278,17 +308,24 @@ def measure_session_memory(env: dict[str, str], audio: str | None = None) -> flo
     time.sleep(2.0)  # the summary is drawn and freed memory handed back
     rss = rss_mb(proc.pid)
     stop(proc)
-    return rss
+    return rss, helper
 
 
 def measure_session_memories(env: dict[str, str], runs: int = SESSION_RUNS) -> dict[str, float]:
     """Median RSS after a session for each playback of SESSION_AUDIO, the runs alternating
-    between them so that they share the machine's noise (a run varies by 1-2 MB)."""
+    between them so that they share the machine's noise (a run varies by 1-2 MB); and,
+    under "helper", the speech helper's median peak RSS while it rendered."""
     seen: dict[str, list[float]] = {kind: [] for kind in SESSION_AUDIO}
+    helpers: list[float] = []
     for _ in range(runs):
         for kind, audio in SESSION_AUDIO.items():
-            seen[kind].append(measure_session_memory(env, audio))
-    return {kind: statistics.median(values) for kind, values in seen.items()}
+            rss, helper = measure_session_memory(env, audio)
+            seen[kind].append(rss)
+            if helper is not None:
+                helpers.append(helper)
+    medians = {kind: statistics.median(values) for kind, values in seen.items()}
+    medians["helper"] = statistics.median(helpers) if helpers else float("nan")
+    return medians
 
 
 def measure_real_session(env: dict[str, str], minutes: float) -> dict[str, object]:
@@ -299,9 +336,13 @@ def measure_real_session(env: dict[str, str], minutes: float) -> dict[str, objec
     proc = launch(app_cmd("start", "core-strength", "--trace", str(trace)), run_env)
     wait_mapped("BackCoach", run_env, proc)
     time.sleep(15)  # past start-up and the voice's first rendering
-    cpu0, t0 = cpu_seconds(proc.pid), time.monotonic()
+    cpu0, all0, t0 = cpu_seconds(proc.pid), cpu_seconds(proc.pid, True), time.monotonic()
     time.sleep(max(10.0, minutes * 60 - 15))
-    cpu = (cpu_seconds(proc.pid) - cpu0) / (time.monotonic() - t0) * 60
+    elapsed = time.monotonic() - t0
+    cpu = (cpu_seconds(proc.pid) - cpu0) / elapsed * 60
+    # The children that ended in the window: an aplay per phrase, and the speech helper
+    # (its whole life, start-up included, is counted when it leaves, once idle).
+    cpu_all = (cpu_seconds(proc.pid, True) - all0) / elapsed * 60
     stop(proc)
     events = [json.loads(line) for line in trace.read_text().splitlines() if line.strip()]
     start = next(e for e in events if e["event"] == "state_changed" and e["reason"] == "start")
@@ -314,8 +355,8 @@ def measure_real_session(env: dict[str, str], minutes: float) -> dict[str, objec
             segment_errors.append(abs(e["t"] - (anchor + e["start"])) * 1000)
         elif e["event"] == "cue_due":
             cue_errors.append(abs(e["t"] - (anchor + e["due"])) * 1000)
-    return {"cpu_per_min": cpu, "segment_errors": segment_errors, "cue_errors": cue_errors,
-            "segments": len(segment_errors), "cues": len(cue_errors)}
+    return {"cpu_per_min": cpu, "cpu_all_per_min": cpu_all, "segment_errors": segment_errors,
+            "cue_errors": cue_errors, "segments": len(segment_errors), "cues": len(cue_errors)}
 
 
 def simulated_drift() -> float:
@@ -393,8 +434,13 @@ def main() -> int:
                               ("qt", "QtMultimedia forced (Windows, macOS)"))),
         ("CPU, idle home (s per minute)", f"{med['app_idle_cpu']:.3f}",
          f"{med['bare_idle_cpu']:.3f}", "", ""),
+        ("  the speech helper process while it lives (peak, median of "
+         f"{SESSION_RUNS * len(SESSION_AUDIO)})", f"{session_rss['helper']:.0f} MB", "", "",
+         f"leaves {IDLE_EXIT:g} s after its last phrase"),
         ("CPU, session running (s per minute)", f"{real['cpu_per_min']:.3f}", "",
          f"{real['cpu_per_min'] / 60 * 100:.2f}% of a core", "<= 1%"),
+        ("  with its child processes (aplay, speech helper)", f"{real['cpu_all_per_min']:.3f}",
+         "", f"{real['cpu_all_per_min'] / 60 * 100:.2f}% of a core", ""),
         ("drift after 30 simulated minutes", f"{drift:.9f} s", "", "", "0"),
         (f"segment start error, {args.real_minutes:g} real min ({real['segments']})",
          ms(real["segment_errors"]), "", "", "<= 20 / 50 ms"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -154,8 +155,10 @@ def test_explain_engine_error_names_package_or_reinstall() -> None:
     assert "pip install pyttsx3" in explain_engine_error(ImportError("No module named 'pyttsx3'"))
 
 
+# Hides libespeak-ng from the dynamic loader, as on a PC without it: a sitecustomize, so the
+# speech helper process (where the engine really starts) is without it too.
 _HIDE_ESPEAK = r"""
-import ctypes, ctypes.util, json, sys
+import ctypes, ctypes.util
 real_load = ctypes.cdll.LoadLibrary
 def load(name, *a, **k):
     if "espeak" in str(name):
@@ -164,11 +167,17 @@ def load(name, *a, **k):
 ctypes.cdll.LoadLibrary = load
 real_find = ctypes.util.find_library
 ctypes.util.find_library = lambda name: None if "espeak" in name else real_find(name)
+"""
+
+_WITHOUT_ESPEAK = r"""
+import json, sys
 from backcoach.voice import diagnose
 from backcoach.voice.speech import SpeechWorker, SpeechUnavailable
+from backcoach.voice.speech_process import HelperEngine
 from backcoach.voice.cache import PhraseCache, VoiceParams
 problems = []
-w = SpeechWorker(cache=PhraseCache(__import__("pathlib").Path(sys.argv[1])), on_problem=problems.append)
+w = SpeechWorker(HelperEngine, PhraseCache(__import__("pathlib").Path(sys.argv[1])),
+                 on_problem=problems.append)
 try:
     w.render("Breathe in", VoiceParams()).result(10)
     outcome = "rendered"
@@ -182,8 +191,13 @@ print(json.dumps({"outcome": outcome, "problems": problems, "findings": findings
 
 def test_real_pyttsx3_without_libespeak_reports_the_fix(tmp_path: Path) -> None:
     """libespeak-ng hidden from the loader: real pyttsx3 fails; the message and the doctor name the fix."""
-    proc = subprocess.run([sys.executable, "-c", _HIDE_ESPEAK, str(tmp_path)], capture_output=True,
-                          text=True, timeout=60)
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(_HIDE_ESPEAK)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(
+        p for p in (str(site), os.environ.get("PYTHONPATH", "")) if p)}
+    proc = subprocess.run([sys.executable, "-c", _WITHOUT_ESPEAK, str(tmp_path / "voice")],
+                          capture_output=True, text=True, timeout=60, env=env)
     assert proc.returncode == 0, proc.stderr
     report = json.loads(proc.stdout.strip().splitlines()[-1])
     assert report["outcome"] == "unavailable"

@@ -84,6 +84,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from backcoach.voice.diagnose import run_qt_probe
 
         return run_qt_probe()
+    if os.environ.get("BACKCOACH_SPEECH_HELPER") == "1":  # the voice's helper process
+        from backcoach.voice.speech_process import serve
+
+        return serve()
     argv = list(sys.argv[1:] if argv is None else argv)
     modules = modules_needed(argv)
     if modules == ("app_commands",):

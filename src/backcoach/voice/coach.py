@@ -6,7 +6,8 @@
     window.mute_toggled.connect(coach.set_muted)
     settings_store.subscribe(lambda s: coach.apply_settings(s.voice))
 
-Nothing here waits on speech. Phrases are rendered ahead on the speech worker thread
+Nothing here waits on speech. Phrases are rendered ahead by the speech worker thread, which
+drives the engine in a helper process that leaves when idle (voice/speech_process.py)
 (`prepare`, done by `attach`, best also when a routine is picked), answers come back as
 queued signals, and at each cue the CueScheduler decides from phrase lengths and the
 clock what to play; playback only starts or stops a sound. A missing engine, a hung one
@@ -37,12 +38,12 @@ from backcoach.voice.cache import PhraseCache, Sound, VoiceParams, wav_duration
 from backcoach.voice.playback import NullPlayback, Playback, choose_playback
 from backcoach.voice.scheduler import NOT_READY, CueScheduler, Decision, PhraseLookup
 from backcoach.voice.speech import (
-    Pyttsx3Engine,
     SpeechHung,
     SpeechUnavailable,
     SpeechWorker,
     VoiceInfo,
 )
+from backcoach.voice.speech_process import HelperEngine
 
 log = logging.getLogger(__name__)
 
@@ -126,7 +127,7 @@ class VoiceCoach(QObject):
 
         if worker is None:
             cache = PhraseCache(cache_dir or default_cache_dir())
-            worker = SpeechWorker(Pyttsx3Engine, cache)
+            worker = SpeechWorker(HelperEngine, cache)  # see speech_process
         worker.on_problem = self._safe(self._worker_problem.emit)
         worker.on_voices = self._safe(self._worker_voices.emit)
         self._worker = worker

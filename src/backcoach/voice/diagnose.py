@@ -30,11 +30,11 @@ from backcoach.voice.cache import VoiceParams, wav_stats
 from backcoach.voice.playback import AudioProbe, aplay_device, probe_audio
 from backcoach.voice.speech import (
     EngineFactory,
-    Pyttsx3Engine,
     SpeechWorker,
     espeak_library_present,
     install_command,
 )
+from backcoach.voice.speech_process import HelperEngine
 
 QT_TIMEOUT = 30.0
 SPEECH_TIMEOUT = 15.0
@@ -161,7 +161,7 @@ def check_qt(environ: Mapping[str, str] | None = None, timeout: float = QT_TIMEO
 
 # -- speech ----------------------------------------------------------------------------
 
-def check_speech(factory: EngineFactory = Pyttsx3Engine,
+def check_speech(factory: EngineFactory = HelperEngine,
                  timeout: float = SPEECH_TIMEOUT) -> list[Finding]:
     """Is there a speech library, does the engine start, list voices and render sound?"""
     findings: list[Finding] = []
@@ -298,7 +298,7 @@ def check_folders(home: str | None = None) -> list[Finding]:
 
 
 def run_checks(home: str | None = None, environ: Mapping[str, str] | None = None,
-               factory: EngineFactory = Pyttsx3Engine) -> list[Finding]:
+               factory: EngineFactory = HelperEngine) -> list[Finding]:
     """Every check, in the order they are printed."""
     qt = check_qt(environ)
     return [qt.finding, *check_speech(factory), *check_audio(qt.outputs), *check_folders(home)]

@@ -1,5 +1,8 @@
 """The speech worker: one thread owns the speech engine and renders phrases to WAV files.
 
+The app's engine is speech_process.HelperEngine, which runs pyttsx3 in a helper process;
+Pyttsx3Engine below is what runs inside that helper (and in tests).
+
 pyttsx3's engine must be created and driven on one thread, one call at a time (concurrent
 calls raise "run loop already started" and can wedge it for good), so every call to it
 happens on the worker thread, which takes render jobs from a priority queue and answers
@@ -338,6 +341,15 @@ class SpeechWorker:
 
     def _run(self, gen: int) -> None:
         engine = self._create_engine(gen)
+        try:
+            self._serve(gen, engine)
+        finally:
+            close = getattr(engine, "close", None)  # a helper process is let go at once
+            if close is not None:
+                with contextlib.suppress(Exception):
+                    close()
+
+    def _serve(self, gen: int, engine: SpeechEngine | None) -> None:
         if not self._current_generation(gen):
             return
         while True:
@@ -368,7 +380,9 @@ class SpeechWorker:
             voices = engine.voices()
         except Exception as exc:  # pyttsx3 raises RuntimeError/OSError/ImportError here
             log.warning("speech engine could not be created: %r", exc)
-            message = explain_engine_error(exc)
+            # SpeechUnavailable already carries the plain message (the helper wrote it).
+            message = str(exc) if isinstance(exc, SpeechUnavailable) else \
+                explain_engine_error(exc)
             with self._lock:
                 if gen != self._generation:
                     return None
