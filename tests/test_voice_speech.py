@@ -238,3 +238,36 @@ def test_every_phrase_of_the_default_routine_renders_with_real_espeak(cache: Phr
             if words(long) >= 2 * words(short) + 2:
                 assert long_s > short_s, (short, short_s, long, long_s)
     assert statistics.correlation([words(t) for t in durations], list(durations.values())) > 0.95
+
+
+def test_cached_phrases_are_served_without_starting_an_engine(cache: PhraseCache) -> None:
+    """A worker whose phrases are all on disk never creates an engine (no helper process)."""
+    first, _ = _worker(SineEngine, cache)
+    try:
+        first.render("Get ready", VoiceParams()).result(5)
+    finally:
+        first.shutdown()
+    calls: list[int] = []
+
+    def factory() -> SineEngine:
+        calls.append(1)
+        return SineEngine()
+
+    worker, problems = _worker(factory, cache)
+    try:
+        assert worker.render("Get ready", VoiceParams()).result(5).text == "Get ready"
+        assert calls == [] and worker.voices() == []
+        assert worker.render("Rest", VoiceParams()).result(5).text == "Rest"  # a miss starts it
+        assert calls == [1] and problems == []
+    finally:
+        worker.shutdown()
+
+
+def test_wait_ready_starts_the_engine_for_its_voice_list(cache: PhraseCache) -> None:
+    """wait_ready creates the engine though nothing was rendered, so the voice list is there."""
+    worker, _ = _worker(SineEngine, cache)
+    try:
+        assert worker.wait_ready(5)
+        assert [v.id for v in worker.voices()] == ["fake/en", "fake/fr"]
+    finally:
+        worker.shutdown()

@@ -242,6 +242,7 @@ class _Job:
 
 
 _STOP = object()
+_CREATE = object()  # a job that only asks for the engine to be created (wait_ready)
 
 
 class SpeechWorker:
@@ -311,9 +312,12 @@ class SpeechWorker:
             return list(self._voices)
 
     def wait_ready(self, timeout: float) -> bool:
-        """Block until the engine exists or failed (the command line; the settings dialog
-        waits here once, for the voice list)."""
+        """Start the engine if it has not started, and block until it exists or failed (the
+        command line; the settings dialog waits here once, for the voice list)."""
         self.start()
+        if not self._ready.is_set() and not self._closed.is_set():
+            self._queue.put(_Job(float("-inf"), next(self._seq), "", VoiceParams(),
+                                 _CREATE))  # type: ignore[arg-type]
         return self._ready.wait(timeout)
 
     @property
@@ -340,18 +344,22 @@ class SpeechWorker:
             return gen == self._generation and not self._closed.is_set()
 
     def _run(self, gen: int) -> None:
-        engine = self._create_engine(gen)
+        engine: list[SpeechEngine | None] = []  # created at the first need, see _engine
         try:
             self._serve(gen, engine)
         finally:
-            close = getattr(engine, "close", None)  # a helper process is let go at once
-            if close is not None:
+            close = getattr(engine[0] if engine else None, "close", None)
+            if close is not None:  # a helper process is let go at once
                 with contextlib.suppress(Exception):
                     close()
 
-    def _serve(self, gen: int, engine: SpeechEngine | None) -> None:
-        if not self._current_generation(gen):
-            return
+    def _engine(self, gen: int, made: list[SpeechEngine | None]) -> None:
+        """Create the engine on first need, into `made`: a session whose phrases are all
+        cached never starts one (with HelperEngine, no helper process at all)."""
+        if not made:
+            made.append(self._create_engine(gen))
+
+    def _serve(self, gen: int, made: list[SpeechEngine | None]) -> None:
         while True:
             job = self._queue.get()
             if job.future is _STOP:
@@ -361,10 +369,25 @@ class SpeechWorker:
                 if gen != self._generation:  # replaced while waiting: hand the job back
                     self._queue.put(job)
                     return
+            if job.future is _CREATE:  # wait_ready wants the engine (and its voices)
+                self._engine(gen, made)
+                if not self._current_generation(gen):
+                    return
+                continue
+            sound = self.cache.load(job.params, job.text)
+            if sound is None and not made:
+                # Back in the queue while the engine starts: if that hangs and is written
+                # off, the fresh worker takes the job.
+                self._queue.put(job)
+                self._engine(gen, made)
+                if not self._current_generation(gen):
+                    return
+                continue
             if not job.future.set_running_or_notify_cancel():
                 continue
             try:
-                sound = self._render(gen, engine, job)
+                if sound is None:
+                    sound = self._render(gen, made[0], job)
             except BaseException as exc:  # a hang was declared, or the engine raised
                 self._finish(gen, job, exc=exc)
             else:
@@ -483,6 +506,8 @@ class SpeechWorker:
             if job.future is _STOP or not self._current_generation(gen):
                 self._queue.put(job)
                 return
+            if job.future is _CREATE:
+                continue
             if job.future.set_running_or_notify_cancel():
                 try:
                     self._finish(gen, job, sound=self._render(gen, None, job))
@@ -498,6 +523,8 @@ class SpeechWorker:
                 break
             if job.future is _STOP:
                 kept.append(job)
+                continue
+            if job.future is _CREATE:
                 continue
             if isinstance(exc, SpeechUnavailable) and self.cache.load(job.params, job.text):
                 kept.append(job)  # a cached phrase can still be served

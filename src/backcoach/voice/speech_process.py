@@ -44,6 +44,9 @@ log = logging.getLogger(__name__)
 HELPER_ENV = "BACKCOACH_SPEECH_HELPER"  # set: the process is the helper (see cli.main)
 IDLE_EXIT = 15.0  # seconds without a request before the helper leaves
 IDLE_ENV = "BACKCOACH_SPEECH_IDLE"  # how the helper is told IDLE_EXIT
+# Past the SpeechWorker's hang timeout, so that its watchdog (which tells the user, and
+# gives up after repeated hangs) decides; this one only makes sure the helper is killed.
+REPLY_TIMEOUT = DEFAULT_HANG_TIMEOUT + 2.0
 # Windows: the helper is a console program; without this a console window would flash up.
 NO_WINDOW = getattr(subprocess, "CREATE_NO_WINDOW", 0)
 
@@ -70,12 +73,12 @@ class HelperEngine:
     """A SpeechEngine whose renders run in the helper process (see the module notes).
 
     `reply_timeout` bounds every wait for the helper; past it the helper is killed and
-    the render fails with SpeechHung (the SpeechWorker's own watchdog has usually given up
-    on the call by then). `command` replaces helper_command() (tests)."""
+    the render fails with SpeechHung (the SpeechWorker's own watchdog has given up on the
+    call by then). `command` replaces helper_command() (tests)."""
 
     name = "pyttsx3"  # the phrases it renders are pyttsx3's: the cache keys stay the same
 
-    def __init__(self, *, reply_timeout: float = DEFAULT_HANG_TIMEOUT,
+    def __init__(self, *, reply_timeout: float = REPLY_TIMEOUT,
                  idle_exit: float = IDLE_EXIT,
                  command: tuple[list[str], dict[str, str]] | None = None) -> None:
         self._reply_timeout = reply_timeout
@@ -212,7 +215,11 @@ def serve(idle_exit: float | None = None) -> int:
     # library, a driver's print) goes to stderr and cannot garble them.
     stdout = os.fdopen(os.dup(sys.stdout.fileno()), "w", encoding="utf-8")
     sys.stdout.flush()
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    try:
+        other = sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):  # no stderr (a windowed app's child)
+        other = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(other, sys.stdout.fileno())
 
     def say(message: dict) -> None:
         stdout.write(json.dumps(message) + "\n")
