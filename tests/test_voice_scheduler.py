@@ -131,7 +131,7 @@ def test_critical_cue_waits_for_the_phrase_before_it_only_within_the_grace() -> 
 
 
 def test_critical_cue_still_rendering_plays_if_ready_within_the_grace() -> None:
-    """A phrase still rendering at its moment plays if it arrives within 100 ms, and is dropped after."""
+    """A phrase still rendering at its moment plays if it arrives within the grace, else its tick plays."""
     timeline = make_timeline((SegmentKind.GET_READY, 6.0, (crit(1.0, "Get ready", CueKind.GET_READY),
                                                            crit(3.0, "3"))))
     h = Harness(timeline)
@@ -142,8 +142,21 @@ def test_critical_cue_still_rendering_plays_if_ready_within_the_grace() -> None:
     h.sounds.not_ready.discard("Get ready")  # the render answer arrives 60 ms late
     h.wake = h.sched.poll(h.clock())
     h.advance_to(3.2)  # "3" never arrives
-    assert h.played() == ["Get ready"]
-    assert h.actions("3") == [Action.DROPPED]
+    assert h.played() == ["Get ready", "[tick]"]
+    assert h.actions("3") == [Action.CHIMED]
+    assert "not rendered in time" in h.decisions[-1].reason
+    tick = h.sink.played[-1]  # within the grace, with room for the timer's own lateness
+    assert h.t0 + 3.0 + CRITICAL_GRACE - 0.03 <= tick.start <= h.t0 + 3.0 + CRITICAL_GRACE
+
+
+def test_critical_cue_without_a_chime_is_dropped_when_its_phrase_is_late() -> None:
+    """A breath cue (no chime stands in for it) still rendering past its grace is dropped."""
+    timeline = make_timeline((SegmentKind.HOLD, 6.0, (crit(1.0, "Breathe in", CueKind.BREATHE_IN),)))
+    h = Harness(timeline)
+    h.sounds.not_ready = {"Breathe in"}
+    h.engine.start()
+    h.advance_to(1.5)
+    assert h.played() == [] and h.actions("Breathe in") == [Action.DROPPED]
     assert "not rendered in time" in h.decisions[-1].reason
 
 

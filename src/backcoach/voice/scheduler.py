@@ -39,6 +39,7 @@ from backcoach.voice.cache import Sound
 from backcoach.voice.playback import Playback
 
 CRITICAL_GRACE = 0.100  # seconds a time-critical cue may start after its moment
+CHIME_MARGIN = 0.020  # a phrase not rendered this long before the grace ends: its chime
 GAP = 0.10  # silence between two phrases
 ANNOUNCE_MARGIN = 0.30  # silence between an announcement and the next critical cue
 NATURAL_TOLERANCE = 0.05  # a segment that starts this close to its planned time was reached by time
@@ -312,12 +313,18 @@ class CueScheduler:
         assert item is not None
         deadline = item.moment + CRITICAL_GRACE - self.sink.latency  # last moment for play()
         sound = self._critical_sound(item)
+        reason = ""
         if sound is NOT_READY:
-            if now > deadline:
+            if now < deadline - CHIME_MARGIN:
+                return deadline - CHIME_MARGIN
+            # Still rendering (a cold cache's first phrases wait for the speech engine to
+            # start): its chime or tick marks the moment rather than nothing at all.
+            sound = self.sounds.chime(item.cue_kind) if item.cue_kind is not None else None
+            reason = "phrase not rendered in time"
+            if sound is None:
                 self._pending = None
-                self._decide(Action.DROPPED, item, now, reason="phrase not rendered in time")
+                self._decide(Action.DROPPED, item, now, reason=reason)
                 return None
-            return deadline
         if sound is None:
             self._pending = None
             self._decide(Action.DROPPED, item, now, reason="no sound for it (speech unavailable)")
@@ -336,7 +343,7 @@ class CueScheduler:
             return free
         self._pending = None
         action = Action.PLAYED if sound.text == item.text else Action.CHIMED
-        self._play(item, sound, now, action)
+        self._play(item, sound, now, action, reason)
         return None
 
     def _service_queue(self, now: float) -> float | None:
@@ -392,10 +399,11 @@ class CueScheduler:
                     return moment
         return None
 
-    def _play(self, item: _Item, sound: Sound, now: float, action: Action) -> None:
+    def _play(self, item: _Item, sound: Sound, now: float, action: Action,
+              reason: str = "") -> None:
         self.sink.play(sound)
         self._playing = _Playing(item, sound, now, now + sound.duration + GAP)
-        self._decide(action, item, now, start=now, played=sound.text)
+        self._decide(action, item, now, start=now, played=sound.text, reason=reason)
 
     def _decide(self, action: Action, item: _Item, now: float, *, start: float | None = None,
                 played: str = "", reason: str = "") -> None:
