@@ -432,11 +432,11 @@ def main() -> int:
            f"{session_rss[kind] / med['bare_rss']:.2f}x", "<= 1.5x")
           for kind, label in (("aplay", "aplay to ALSA's null device (Linux)"),
                               ("qt", "QtMultimedia forced (Windows, macOS)"))),
-        ("CPU, idle home (s per minute)", f"{med['app_idle_cpu']:.3f}",
-         f"{med['bare_idle_cpu']:.3f}", "", ""),
         ("  the speech helper process while it lives (peak, median of "
          f"{SESSION_RUNS * len(SESSION_AUDIO)})", f"{session_rss['helper']:.0f} MB", "", "",
          f"leaves {IDLE_EXIT:g} s after its last phrase"),
+        ("CPU, idle home (s per minute)", f"{med['app_idle_cpu']:.3f}",
+         f"{med['bare_idle_cpu']:.3f}", "", ""),
         ("CPU, session running (s per minute)", f"{real['cpu_per_min']:.3f}", "",
          f"{real['cpu_per_min'] / 60 * 100:.2f}% of a core", "<= 1%"),
         ("  with its child processes (aplay, speech helper)", f"{real['cpu_all_per_min']:.3f}",
