@@ -25,6 +25,7 @@ from backcoach.voice.speech import (
     SpeechWorker,
     explain_engine_error,
 )
+from backcoach.voice.speech_process import HelperEngine
 
 MIN_RMS = 0.02  # a phrase quieter than this (fraction of full scale) counts as silent
 
@@ -212,14 +213,15 @@ def test_real_pyttsx3_without_libespeak_reports_the_fix(tmp_path: Path) -> None:
 
 @pytest.mark.speech
 def test_every_phrase_of_the_default_routine_renders_with_real_espeak(cache: PhraseCache) -> None:
-    """Real pyttsx3 + espeak-ng: every cue phrase (all levels) is audible and longer with more words."""
+    """Real pyttsx3 + espeak-ng (in the helper): every cue phrase is audible and longer with more words."""
     catalog = load_builtin_catalog()
     texts: dict[str, None] = {}
     for level in Level:
         timeline = build_plan(catalog.routines["lower-back-for-runners"], catalog.exercises, level)
         texts.update(dict.fromkeys(timeline_phrases(timeline)))
-    worker, problems = _worker(__import__("backcoach.voice.speech", fromlist=["x"]).Pyttsx3Engine,
-                               cache)
+    # Through the helper process, as the app renders: one fresh engine in a process of its
+    # own (espeak-ng's state is process-wide, and other tests' engines live in this one).
+    worker, problems = _worker(HelperEngine, cache)
     try:
         futures = {text: worker.render(text, VoiceParams()) for text in texts}
         sounds = {text: f.result(30) for text, f in futures.items()}
