@@ -149,14 +149,14 @@ class MainWindow(QMainWindow):
         self.setWindowTitle(APP_TITLE)
         self.setMinimumSize(760, 560)
 
-        self.actions_by_name = self._make_actions()
-        level = Level(settings.settings.default_level)
-        self.home = HomeView(catalog, level, self.plan_options(),
-                             selected_id=settings.settings.last_routine)
         self._session_view: SessionView | None = None  # built for the first session
         self._summary_view: SummaryView | None = None  # built when one ends
+        # The style sheet first, and the home page made inside the window: its widgets are
+        # then polished once, under the style sheet, rather than once without it and again
+        # with it (1-1.5 ms of start-up).
+        self.apply_theme(system_dark)
+        self.actions_by_name = self._make_actions()
         self.stack = QStackedWidget()
-        self.stack.addWidget(self.home)
         self.banner = Banner()
         central = QWidget(objectName="page")
         layout = QVBoxLayout(central)
@@ -165,12 +165,15 @@ class MainWindow(QMainWindow):
         layout.addWidget(self.banner)
         layout.addWidget(self.stack, 1)
         self.setCentralWidget(central)
+        level = Level(settings.settings.default_level)
+        self.home = HomeView(catalog, level, self.plan_options(), self.stack,
+                             selected_id=settings.settings.last_routine)
+        self.stack.addWidget(self.home)
         self._make_menus()
 
         self.home.start_requested.connect(self.start_routine)
         self.home.level_changed.connect(
             lambda lv: self._report(self.settings_store.update(default_level=lv.value)))
-        self.apply_theme(system_dark)
         QGuiApplication.styleHints().colorSchemeChanged.connect(self._on_color_scheme_changed)
         self.go_home()
         if settings.load_problem:
