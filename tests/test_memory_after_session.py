@@ -172,6 +172,13 @@ def test_a_finished_sessions_sounds_are_let_go_after_its_last_phrase(qtbot, tmp_
 
 # -- malloc arenas --------------------------------------------------------------------------------
 
+def _probe(script: str, mode: str) -> int:
+    """Run a memory probe `script` in a fresh Python with `mode`; the count it prints."""
+    out = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True,
+                         timeout=60, check=True)
+    return int(out.stdout)
+
+
 ARENA_PROBE = """
 import sys, threading
 from backcoach.memory import limit_malloc_arenas
@@ -206,13 +213,8 @@ for thread in threads:
                     reason="malloc arenas are glibc's")
 def test_threads_share_malloc_arenas_once_limited() -> None:
     """Six live threads that allocate get six new glibc arenas, but at most one once the limit is set."""
-    def new_arenas(mode: str) -> int:
-        out = subprocess.run([sys.executable, "-c", ARENA_PROBE, mode], capture_output=True,
-                             text=True, timeout=60, check=True)
-        return int(out.stdout)
-
-    assert new_arenas("none") >= 3  # the probe sees arenas being made
-    assert new_arenas("limit") <= 1
+    assert _probe(ARENA_PROBE, "none") >= 3  # the probe sees arenas being made
+    assert _probe(ARENA_PROBE, "limit") <= 1
 
 
 # -- the session page between sessions ------------------------------------------------------------
@@ -273,10 +275,5 @@ print(mappings() - before)
                     reason="the mmap threshold is glibc's")
 def test_large_blocks_stay_mappings_of_their_own_once_the_threshold_is_fixed() -> None:
     """After a 4 MB block is freed, a 300 kB one comes from the heap, but gets its own mapping once fixed."""
-    def new_mappings(mode: str) -> int:
-        out = subprocess.run([sys.executable, "-c", MMAP_PROBE, mode], capture_output=True,
-                             text=True, timeout=60, check=True)
-        return int(out.stdout)
-
-    assert new_mappings("none") == 0
-    assert new_mappings("fix") >= 1
+    assert _probe(MMAP_PROBE, "none") == 0
+    assert _probe(MMAP_PROBE, "fix") >= 1
